@@ -1,0 +1,3 @@
+from channelpulse.cli import main
+
+raise SystemExit(main())

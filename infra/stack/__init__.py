@@ -1,0 +1,1 @@
+"""Local runners for the real services: Apache Kafka (KRaft), Triton Inference Server, Prometheus."""

@@ -1,0 +1,134 @@
+"""A single-node Apache Kafka broker in KRaft mode, run from the official jars on Maven Central."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from channelpulse.config import Settings
+from infra.stack.process import ServiceProcess, StackError, port_is_open
+
+POM = Path(__file__).resolve().parent.parent / "kafka" / "pom.xml"
+
+
+def jars_dir(settings: Settings) -> Path:
+    return settings.cache_dir / f"kafka-{settings.kafka_version}" / "libs"
+
+
+def ensure_jars(settings: Settings) -> Path:
+    """Resolve kafka_2.13 and its dependencies from Maven Central into the cache (first use only)."""
+    libs = jars_dir(settings)
+    if (libs / f"kafka_2.13-{settings.kafka_version}.jar").exists():
+        return libs
+    if shutil.which("mvn") is None:
+        raise StackError("Maven (mvn) is needed once to fetch the Apache Kafka jars: apt-get install maven")
+    print(f"[stack] fetching Apache Kafka {settings.kafka_version} jars from Maven Central into {libs} ...")
+    libs.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [
+            "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+            f"-Dkafka.version={settings.kafka_version}", f"-DoutputDirectory={libs}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise StackError(f"mvn could not fetch the Kafka jars:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return libs
+
+
+def server_properties(settings: Settings, data_dir: Path) -> str:
+    host = settings.bind_host
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{host}:{settings.kafka_controller_port}",
+            f"listeners=PLAINTEXT://{host}:{settings.kafka_port},CONTROLLER://{host}:{settings.kafka_controller_port}",
+            f"advertised.listeners=PLAINTEXT://{host}:{settings.kafka_port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data_dir}",
+            f"num.partitions={settings.partitions}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=true",
+            f"message.max.bytes={max(2 * settings.max_event_bytes, 1048588)}",
+            "",
+        ]
+    )
+
+
+def java() -> str:
+    path = shutil.which("java")
+    if path is None:
+        raise StackError("Java 17+ is needed to run the Kafka broker: apt-get install openjdk-17-jre-headless")
+    return path
+
+
+def start(settings: Settings) -> ServiceProcess:
+    """Start the broker (formatting its storage on first use) and wait until it accepts clients."""
+    proc = ServiceProcess("kafka", settings.state_dir / "run")
+    if proc.pid() is not None:
+        return proc
+    for port in (settings.kafka_port, settings.kafka_controller_port):
+        if port_is_open(settings.bind_host, port):
+            raise StackError(
+                f"port {port} is taken by another program; stop it or set CHANNELPULSE_KAFKA_PORT / "
+                "CHANNELPULSE_KAFKA_CONTROLLER_PORT"
+            )
+    libs = ensure_jars(settings)
+    home = (settings.state_dir / "kafka").resolve()
+    data = home / "data"
+    home.mkdir(parents=True, exist_ok=True)
+    props = home / "server.properties"
+    props.write_text(server_properties(settings, data))
+    log4j = home / "log4j.properties"
+    log4j.write_text(
+        "log4j.rootLogger=WARN, stdout\n"
+        "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+        "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+        "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+        "log4j.logger.kafka.server.KafkaServer=INFO\n"
+        "log4j.logger.kafka.server.BrokerServer=INFO\n"
+    )
+    classpath = f"{libs}/*"
+    base = [java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", f"-Dlog4j.configuration=file:{log4j}"]
+    if not (data / "meta.properties").exists():
+        fmt = subprocess.run(
+            [*base, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()),
+             "-c", str(props), "--ignore-formatted"],
+            capture_output=True, text=True, check=False,
+        )
+        if fmt.returncode != 0:
+            raise StackError(f"formatting the Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
+    proc.start([*base, "-cp", classpath, "kafka.Kafka", str(props)])
+    proc.wait_ready(lambda: broker_ready(settings), timeout_s=90, what="Kafka broker")
+    return proc
+
+
+def broker_ready(settings: Settings) -> bool:
+    """True when the broker answers a metadata request."""
+    if not port_is_open(settings.bind_host, settings.kafka_port):
+        return False
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=3000)
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()

@@ -1,0 +1,114 @@
+"""Triton Inference Server: the ``tritonserver`` binary shipped in the nvidia-pytriton wheel.
+
+The server runs the project's model repository (Python backend models) with explicit model control,
+so new versions are loaded live through ``/v2/repository/models/<name>/load``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import sys
+import sysconfig
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from channelpulse.config import REPO_ROOT, Settings
+from infra.stack.process import ServiceProcess, StackError, port_is_open
+
+
+def pytriton_dir() -> Path:
+    try:
+        import pytriton
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise StackError("nvidia-pytriton is not installed (it ships the tritonserver binary)") from exc
+    return Path(pytriton.__file__).resolve().parent / "tritonserver"
+
+
+def backend_dir(settings: Settings) -> Path:
+    """A backend directory whose ``python/`` holds the backend and the stub built for this Python."""
+    src = pytriton_dir()
+    stub = src / "python_backend_stubs" / f"{sys.version_info.major}.{sys.version_info.minor}"
+    if not (stub / "triton_python_backend_stub").exists():
+        raise StackError(f"no Triton Python-backend stub for Python {sys.version_info[:2]} in {stub.parent}")
+    dest = settings.state_dir.resolve() / "triton" / "backends" / "python"
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in [*sorted((src / "backends" / "python").glob("*.*")), stub / "triton_python_backend_stub"]:
+        target = dest / item.name
+        if not target.exists():
+            shutil.copy2(item, target)
+    return dest.parent
+
+
+def server_env() -> dict[str, str]:
+    """Environment for tritonserver: our libpython first (see docs), the wheel's libs, our packages."""
+    libs = pytriton_dir().parent.parent / "nvidia_pytriton.libs"
+    libdir = str(sysconfig.get_config_var("LIBDIR"))
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = ":".join(
+        p for p in (libdir, str(libs), env.get("LD_LIBRARY_PATH", "")) if p
+    )
+    # The backend stub starts Python isolated from PYTHONPATH; each model.py adds these site dirs.
+    env["CHANNELPULSE_TRITON_SITE_DIRS"] = ":".join([str(REPO_ROOT), *site.getsitepackages()])
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
+def prepare_repository(settings: Settings) -> Path:
+    """Copy the shipped model repository to the live one on first start; keep the live one after."""
+    live = settings.model_repository.resolve()
+    if not live.exists():
+        live.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(
+            settings.model_repository_source, live, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return live
+
+
+def http_url(settings: Settings) -> str:
+    return f"http://{settings.bind_host}:{settings.triton_http_port}"
+
+
+def ready(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{http_url(settings)}/v2/health/ready", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start(settings: Settings) -> ServiceProcess:
+    proc = ServiceProcess("triton", settings.state_dir / "run")
+    if proc.pid() is not None:
+        return proc
+    for var, port in (
+        ("CHANNELPULSE_TRITON_HTTP_PORT", settings.triton_http_port),
+        ("CHANNELPULSE_TRITON_GRPC_PORT", settings.triton_grpc_port),
+        ("CHANNELPULSE_TRITON_METRICS_PORT", settings.triton_metrics_port),
+    ):
+        if port_is_open(settings.bind_host, port):
+            raise StackError(f"port {port} is taken by another program; stop it or set {var}")
+    binary = pytriton_dir() / "bin" / "tritonserver"
+    repo = prepare_repository(settings)
+    host = settings.bind_host
+    argv = [
+        str(binary),
+        f"--model-repository={repo}",
+        f"--backend-directory={backend_dir(settings)}",
+        "--model-control-mode=explicit",
+        "--load-model=*",
+        f"--http-address={host}",
+        f"--http-port={settings.triton_http_port}",
+        f"--grpc-address={host}",
+        f"--grpc-port={settings.triton_grpc_port}",
+        f"--metrics-address={host}",
+        f"--metrics-port={settings.triton_metrics_port}",
+        "--allow-metrics=true",
+        "--log-verbose=0",
+    ]
+    proc.start(argv, env=server_env())
+    proc.wait_ready(lambda: ready(settings), timeout_s=180, what="Triton Inference Server")
+    return proc
