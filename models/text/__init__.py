@@ -1,0 +1,1 @@
+"""Text encoding shared by the text models (sentiment, catalog similarity)."""
