@@ -11,7 +11,7 @@ import sys
 from channelpulse import __version__
 from channelpulse.config import Settings
 
-COMMANDS = ("stack",)
+COMMANDS = ("stack", "worker", "publish", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ with :meth:`Settings.model_copy` (``settings.model_copy(update={...})``).
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -107,27 +106,27 @@ class Settings(BaseSettings):
     )
 
     # --- derived -----------------------------------------------------------------------------
-    @cached_property
+    @property
     def bootstrap_servers(self) -> str:
         """Kafka bootstrap address the clients use."""
         return self.kafka_bootstrap or f"{self.bind_host}:{self.kafka_port}"
 
-    @cached_property
+    @property
     def triton_grpc_url(self) -> str:
         """host:port of Triton's gRPC endpoint."""
         return self.triton_url or f"{self.bind_host}:{self.triton_grpc_port}"
 
-    @cached_property
+    @property
     def model_repository(self) -> Path:
         """The live Triton model repository (new versions are written here)."""
         return self.state_dir / "model_repository"
 
-    @cached_property
+    @property
     def input_topics(self) -> tuple[str, ...]:
         """The four event topics the workers score."""
         return (self.topic_clicks, self.topic_reviews, self.topic_social, self.topic_sensors)
 
-    @cached_property
+    @property
     def all_topics(self) -> tuple[str, ...]:
         """Every topic ChannelPulse creates."""
         return (

@@ -1,0 +1,184 @@
+"""The Faust application: one agent per input topic, moving bytes between Kafka and the pipeline.
+
+Delivery is at-least-once: an agent takes a micro-batch of events (``take_events``), processes it,
+produces every output and waits until Kafka acknowledged each one; only then does the next batch
+begin, and only then does Faust ack (and later commit) the batch's input offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import faust
+from faust.types import EventT, TP
+
+from channelpulse.config import Settings
+from schemas.events import EventKind
+from schemas.outputs import DeadLetter
+from schemas.validation import encode
+from streams import metrics
+from streams.pipeline.processor import Processor
+from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.scoring.base import Scorer
+
+log = logging.getLogger(__name__)
+
+PROCESSING_ATTEMPTS = 3
+
+
+def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.App:
+    """Build the worker's Faust app with its agents, tables and timers."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        datadir=str(settings.state_dir / "faust" / settings.app_id),
+        web_enabled=True,
+        web_bind=settings.bind_host,
+        web_port=settings.worker_web_port,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=4 * settings.batch_max_size,
+        table_cleanup_interval=30.0,
+    )
+    users = app.Table(
+        "user-state", key_type=bytes, value_type=dict, key_serializer="raw", value_serializer="json",
+        partitions=settings.partitions, use_partitioner=True, default=None,
+    )
+    sensors = app.Table(
+        "sensor-windows", key_type=bytes, value_type=dict, key_serializer="raw", value_serializer="json",
+        partitions=settings.partitions, use_partitioner=True, default=None,
+    )
+    runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors)
+    for topic_name in (*settings.input_topics, settings.topic_catalog):
+        topic = app.topic(topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+        app.agent(topic, name=f"score-{topic_name}")(runtime.agent_for(topic_name))
+    app.timer(interval=5.0)(runtime.report_lag)
+    return app
+
+
+class WorkerRuntime:
+    """What the agents share: the processor (created in the worker's event loop) and offsets seen."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        scorer_factory: Callable[[], Scorer],
+        users: Any,
+        sensors: Any,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.scorer_factory = scorer_factory
+        self.users = users
+        self.sensors = sensors
+        self._processor: Processor | None = None
+        self.next_offset: dict[TP, int] = {}
+        self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
+
+    @property
+    def processor(self) -> Processor:
+        if self._processor is None:
+            self._processor = Processor(self.settings, self.scorer_factory(), self.users, self.sensors)
+        return self._processor
+
+    def agent_for(self, topic_name: str) -> Callable[[faust.StreamT], AsyncIterator[None]]:
+        kind = self.processor_kind(topic_name)
+        max_size = self.settings.batch_max_size
+        within = self.settings.batch_max_wait_ms / 1000.0
+
+        async def agent(stream: faust.StreamT) -> AsyncIterator[None]:
+            async for events in stream.take_events(max_size, within=within):
+                await self.handle_batch(kind, events)
+                yield None
+
+        agent.__name__ = f"score_{kind.value}"
+        return agent
+
+    def processor_kind(self, topic_name: str) -> EventKind:
+        s = self.settings
+        return {
+            s.topic_clicks: EventKind.CLICK,
+            s.topic_reviews: EventKind.REVIEW,
+            s.topic_social: EventKind.SOCIAL,
+            s.topic_sensors: EventKind.SENSOR,
+            s.topic_catalog: EventKind.CATALOG,
+        }[topic_name]
+
+    async def handle_batch(self, kind: EventKind, events: Sequence[EventT]) -> None:
+        records = [
+            RawRecord(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
+            for e in events
+        ]
+        metrics.EVENTS_IN.labels(topic=records[0].topic).inc(len(records))
+        metrics.BATCH_SIZE.labels(pipeline=kind.value).observe(len(records))
+        result = await self.process_safely(kind, records)
+        await self.produce(result.emits)
+        metrics.EVENTS_DEADLETTERED.labels(topic=records[0].topic).inc(result.invalid)
+        for e in events:
+            self.next_offset[e.message.tp] = e.message.offset + 1
+
+    async def process_safely(self, kind: EventKind, records: list[RawRecord]) -> BatchResult:
+        """Process a batch; if processing itself keeps failing (a bug, not bad input), dead-letter the
+        records with the error rather than lose them or stall the partition forever."""
+        for attempt in range(1, PROCESSING_ATTEMPTS + 1):
+            try:
+                return await self.processor.process(kind, records)
+            except Exception as exc:  # any bug must not lose events or stop the agent
+                log.exception("processing a %s batch failed (attempt %d)", kind.value, attempt)
+                last = exc
+                await asyncio.sleep(0.5 * attempt)
+        result = BatchResult()
+        for r in records:
+            letter = DeadLetter.of(
+                raw=r.value or b"", error=f"processing failed: {last!r}", source_topic=r.topic,
+                partition=r.partition, offset=r.offset,
+            )
+            result.emits.append(Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter"))
+            result.invalid += 1
+        return result
+
+    async def produce(self, emits: Sequence[Emit]) -> None:
+        """Send every output and wait until Kafka acknowledged all of them."""
+        if not emits:
+            return
+        producer = self.app.producer
+        futures = [
+            await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None)
+            for e in emits
+        ]
+        await asyncio.gather(*futures)
+        now = utcnow()
+        for e in emits:
+            if e.pipeline == "observations":
+                continue
+            metrics.EVENTS_OUT.labels(topic=e.topic).inc()
+            if e.occurred_at is not None:
+                metrics.END_TO_END_LATENCY.labels(pipeline=e.pipeline).observe(
+                    max(0.0, (now - e.occurred_at).total_seconds())
+                )
+
+    async def report_lag(self) -> None:
+        consumer = self.app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in self.input_topics:
+                continue
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = self.next_offset.get(tp, 0)
+            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(
+                max(0, highwater - position)
+            )
+

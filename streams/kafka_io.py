@@ -1,0 +1,109 @@
+"""A thin typed wrapper over kafka-python for topic administration, publishing and tailing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from channelpulse.config import Settings
+
+log = logging.getLogger(__name__)
+
+INTERNAL_TOPICS = ("channelpulse.analytics-observations",)
+
+
+def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Every topic ChannelPulse creates, with its topic configs (the catalog is compacted)."""
+    specs: dict[str, dict[str, str]] = {name: {} for name in (*settings.all_topics, *INTERNAL_TOPICS)}
+    specs[settings.topic_catalog] = {"cleanup.policy": "compact"}
+    return specs
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create the missing topics with ``settings.partitions`` partitions; returns the ones created."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(name, num_partitions=settings.partitions, replication_factor=1, topic_configs=configs)
+            for name, configs in topic_specs(settings).items()
+            if name not in existing
+        ]
+        created = []
+        for topic in wanted:
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+def producer(settings: Settings, **overrides: object) -> KafkaProducer:
+    """A producer that waits for all in-sync replicas (acks=all) and retries."""
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "acks": "all",
+        "linger_ms": 5,
+        "retries": 10,
+        "max_request_size": max(2 * settings.max_event_bytes, 1048576),
+    }
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def publish(settings: Settings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
+    """Publish (key, value) pairs and wait until Kafka acknowledged every one; returns the count."""
+    prod = producer(settings)
+    count = 0
+    try:
+        futures = [prod.send(topic, key=key, value=value) for key, value in records]
+        for fut in futures:
+            fut.get(timeout=60)
+            count += 1
+    finally:
+        prod.flush()
+        prod.close()
+    return count
+
+
+def read_topic(
+    settings: Settings, topic: str, *, from_beginning: bool = True, idle_timeout_s: float | None = None,
+) -> Iterator[Record]:
+    """Yield a topic's records (no consumer group, nothing committed); stops after ``idle_timeout_s``
+    without a new record, or runs until interrupted when it is None."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=int(idle_timeout_s * 1000) if idle_timeout_s is not None else float("inf"),
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        if from_beginning:
+            consumer.seek_to_beginning(*tps)
+        else:
+            consumer.seek_to_end(*tps)
+        for msg in consumer:
+            yield Record(msg.topic, msg.partition, msg.offset, msg.key, msg.value, msg.timestamp)
+    finally:
+        consumer.close()

@@ -1,0 +1,119 @@
+"""Prometheus metrics of a worker, its /metrics endpoint and its registration with Prometheus.
+
+Every metric name is listed in :data:`METRIC_NAMES`; the Grafana dashboards and alert rules in infra/
+may only use these (a test checks it against the live worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_IN = Counter(
+    "channelpulse_events_in", "Records consumed from an input topic.", ["topic"], registry=REGISTRY
+)
+EVENTS_OUT = Counter(
+    "channelpulse_events_out", "Records produced (and acknowledged by Kafka) to an output topic.", ["topic"],
+    registry=REGISTRY,
+)
+EVENTS_DEADLETTERED = Counter(
+    "channelpulse_events_deadlettered", "Invalid input records sent to the dead-letter topic.", ["topic"],
+    registry=REGISTRY,
+)
+SCORING_ERRORS = Counter(
+    "channelpulse_scoring_errors", "Failed scoring requests (the batch is retried).", ["model"], registry=REGISTRY
+)
+BATCH_SIZE = Histogram(
+    "channelpulse_batch_size", "Events per micro-batch (one Triton request).", ["pipeline"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=REGISTRY,
+)
+TRITON_LATENCY = Histogram(
+    "channelpulse_triton_latency_seconds", "Latency of one Triton inference request.", ["model"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=REGISTRY,
+)
+END_TO_END_LATENCY = Histogram(
+    "channelpulse_end_to_end_latency_seconds", "From an event's occurred_at to its output being produced.",
+    ["pipeline"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+CONSUMER_LAG = Gauge(
+    "channelpulse_consumer_lag", "Records behind the partition's high watermark.", ["topic", "partition"],
+    registry=REGISTRY,
+)
+MODEL_INFO = Gauge(
+    "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
+    registry=REGISTRY,
+)
+
+METRIC_NAMES = frozenset(
+    {
+        "channelpulse_events_in_total",
+        "channelpulse_events_out_total",
+        "channelpulse_events_deadlettered_total",
+        "channelpulse_scoring_errors_total",
+        "channelpulse_batch_size",
+        "channelpulse_triton_latency_seconds",
+        "channelpulse_end_to_end_latency_seconds",
+        "channelpulse_consumer_lag",
+        "channelpulse_model_info",
+    }
+)
+
+_served_versions: dict[str, str] = {}
+
+
+def set_model_version(model: str, version: str) -> None:
+    """Record which version of ``model`` is serving (the previous version's series goes to 0)."""
+    previous = _served_versions.get(model)
+    if previous == version:
+        return
+    if previous is not None:
+        MODEL_INFO.labels(model=model, version=previous).set(0)
+    MODEL_INFO.labels(model=model, version=version).set(1)
+    _served_versions[model] = version
+
+
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Serve /metrics of this process on host:port (a daemon thread)."""
+    start_http_server(port, addr=host, registry=REGISTRY)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.with_suffix(".lock")).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _rewrite_targets(path: Path, add: str | None, remove: str | None) -> None:
+    with _locked(path):
+        try:
+            groups = json.loads(path.read_text())
+        except (OSError, ValueError):
+            groups = []
+        groups = [g for g in groups if remove is None or remove not in g.get("targets", [])]
+        if add is not None:
+            groups.append({"targets": [add], "labels": {"instance_name": f"{socket.gethostname()}:{os.getpid()}"}})
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(groups))
+        tmp.replace(path)
+
+
+def register_target(targets_file: Path, address: str) -> None:
+    """Add this worker's metrics address to Prometheus' file-based discovery."""
+    _rewrite_targets(targets_file, add=address, remove=address)
+
+
+def unregister_target(targets_file: Path, address: str) -> None:
+    """Remove this worker's metrics address (on clean shutdown)."""
+    _rewrite_targets(targets_file, add=None, remove=address)

@@ -1,0 +1,147 @@
+"""The sample producer's stream: a realistic mix of channel events, with malformed records on purpose.
+
+Reviews and social posts are real human-rated sentences (VADER study, ../shared/data/sentiment),
+sensor readings replay the NAB artificial series, clicks come from the recommender's click-stream
+generator. A share of records is malformed in varied ways, to show the dead-letter path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from channelpulse.config import Settings
+from models.recommend.generator import generate_clicks
+
+CHANNELS = ("web", "app", "partner:acme", "social:twitter", "social:reddit", "iot:plant-7")
+NETWORKS = ("twitter", "reddit", "mastodon")
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    valid: bool
+    event_id: str | None
+
+
+def load_sentences(data_dir: Path) -> list[tuple[str, float]]:
+    """(text, mean rating) of the VADER review sentences (amazon first, then movie)."""
+    rows: list[tuple[str, float]] = []
+    for name in ("vader_amazon_snippets.tsv", "vader_movie_snippets.tsv"):
+        with (data_dir / "sentiment" / name).open(encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if len(row) >= 3 and row[2].strip():
+                    rows.append((row[2].strip(), float(row[1])))
+    return rows
+
+
+def load_sensor_series(data_dir: Path, limit: int = 3) -> dict[str, list[float]]:
+    """A few NAB artificial series (those with labelled anomalies first), by sensor id."""
+    folder = data_dir / "sensors" / "nab_artificial"
+    windows = json.loads((folder / "windows.json").read_text())
+    files = sorted(folder.glob("*.csv"), key=lambda p: (not windows.get(p.name), p.name))[:limit]
+    series = {}
+    for path in files:
+        with path.open() as fh:
+            series[path.stem] = [float(r["value"]) for r in csv.DictReader(fh)]
+    return series
+
+
+def _rating_to_stars(rating: float) -> int:
+    return max(1, min(5, round((rating + 4) / 2) + 1))
+
+
+def malformed_variants(rng: random.Random, topic_kind: str, now: datetime) -> list[bytes]:
+    """Records that must be dead-lettered, each wrong in a different way (unique by a random tag)."""
+    tag = uuid.UUID(int=rng.getrandbits(128)).hex
+    ts = now.isoformat()
+    return [
+        f"not json at all {tag}".encode(),
+        json.dumps([tag, "an array, not an object"]).encode(),
+        json.dumps({"event_id": tag, "channel": "web"}).encode(),  # missing fields
+        json.dumps({"event_id": tag, "channel": "web", "occurred_at": "2026-01-01T00:00:00",  # no zone
+                    "user_id": "u1", "item_id": "i1", "action": "view", "text": "x", "network": "t",
+                    "sensor_id": "s", "metric": "m", "value": 1.0}).encode(),
+        b'{"event_id": "' + tag.encode() + b'", "channel": "web", "value": NaN, "occurred_at": "' + ts.encode()
+        + b'"}',
+        b'{"event_id": "' + tag.encode() + b'", "text": "caf\xe9 bad utf-8"}',
+        json.dumps({"event_id": tag, "channel": "web", "occurred_at": ts, "user_id": 17, "item_id": ["x"],
+                    "action": "teleport", "text": "", "network": 5, "sensor_id": None, "metric": 1,
+                    "value": "high", "rating": "5"}).encode(),
+        json.dumps({"event_id": tag, "channel": "web", "occurred_at": ts, "text": "x" * 70_000}).encode(),
+    ]
+
+
+class SampleStream:
+    """Iterates over sample records for the four input topics (and the catalog once, first)."""
+
+    def __init__(self, settings: Settings, seed: int = 7, malformed_share: float = 0.05) -> None:
+        self.settings = settings
+        self.rng = random.Random(seed)
+        self.malformed_share = malformed_share
+        self.sentences = load_sentences(settings.data_dir)
+        self.series = load_sensor_series(settings.data_dir)
+        self.catalog, self.clicks = generate_clicks(n_users=200, n_items=300, n_events=20_000, seed=seed)
+
+    def catalog_records(self) -> list[SampleRecord]:
+        return [
+            SampleRecord(self.settings.topic_catalog, item["item_id"].encode(), json.dumps(item).encode(), True,
+                         None)
+            for item in self.catalog
+        ]
+
+    def records(self, n: int) -> Iterator[SampleRecord]:
+        """``n`` input records in a mixed order; about ``malformed_share`` of them malformed."""
+        s = self.settings
+        now = datetime.now(timezone.utc)
+        sensor_ids = list(self.series)
+        kinds = (
+            [("click", s.topic_clicks)] * 35 + [("review", s.topic_reviews)] * 25
+            + [("social", s.topic_social)] * 15 + [("sensor", s.topic_sensors)] * 25
+        )
+        malformed: list[bytes] = []
+        cursor: dict[str, int] = {}
+        for i in range(n):
+            kind, topic = self.rng.choice(kinds)
+            if self.rng.random() < self.malformed_share:
+                if not malformed:
+                    malformed = malformed_variants(self.rng, kind, now)
+                    self.rng.shuffle(malformed)
+                yield SampleRecord(topic, None, malformed.pop(), False, None)
+                continue
+            event_id = f"{kind}-{uuid.UUID(int=self.rng.getrandbits(128)).hex}"
+            occurred = (now + timedelta(milliseconds=i)).isoformat()
+            event: dict[str, Any]
+            if kind == "click":
+                pos = cursor["click"] = cursor.get("click", -1) + 1
+                click = self.clicks[pos % len(self.clicks)]
+                event = {**click, "event_id": event_id, "occurred_at": occurred}
+                key = click["user_id"]
+            elif kind in ("review", "social"):
+                text, rating = self.rng.choice(self.sentences)
+                channel = self.rng.choice(CHANNELS[:3] if kind == "review" else CHANNELS[3:5])
+                event = {"event_id": event_id, "channel": channel, "occurred_at": occurred, "text": text}
+                if kind == "review":
+                    item = self.rng.choice(self.catalog)["item_id"]
+                    event.update(item_id=item, rating=_rating_to_stars(rating), language="en")
+                    key = item
+                else:
+                    event.update(network=channel.split(":")[1], author=f"user{self.rng.randrange(500)}")
+                    key = channel
+            else:
+                sensor = self.rng.choice(sensor_ids)
+                values = self.series[sensor]
+                pos = cursor[sensor] = cursor.get(sensor, -1) + 1
+                event = {"event_id": event_id, "channel": "iot:plant-7", "occurred_at": occurred,
+                         "sensor_id": sensor, "metric": "value", "value": values[pos % len(values)]}
+                key = sensor
+            yield SampleRecord(topic, key.encode(), json.dumps(event).encode(), True, event_id)

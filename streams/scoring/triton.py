@@ -1,0 +1,106 @@
+"""Scorer over Triton Inference Server's gRPC API (tritonclient.grpc.aio)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import tritonclient.grpc.aio as grpcclient
+from tritonclient.utils import InferenceServerException
+
+from models import contract
+from streams.metrics import SCORING_ERRORS, TRITON_LATENCY, set_model_version
+from streams.scoring.base import AnomalyBatch, RecommendationBatch, ScoringError, SentimentBatch
+
+
+def _pad_bytes(rows: Sequence[Sequence[str]]) -> np.ndarray:
+    width = max(1, *(len(r) for r in rows)) if rows else 1
+    out = np.full((len(rows), width), b"", dtype=np.object_)
+    for i, row in enumerate(rows):
+        for j, item in enumerate(row):
+            out[i, j] = item.encode("utf-8")
+    return out
+
+
+def _tensor(name: str, array: np.ndarray, dtype: str) -> grpcclient.InferInput:
+    tensor = grpcclient.InferInput(name, list(array.shape), dtype)
+    tensor.set_data_from_numpy(array)
+    return tensor
+
+
+class TritonScorer:
+    """One gRPC channel to Triton; each call sends one batched request."""
+
+    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.client = grpcclient.InferenceServerClient(url=url)
+
+    async def _infer(
+        self, model: str, inputs: list[grpcclient.InferInput], outputs: list[str]
+    ) -> tuple[dict[str, np.ndarray], str]:
+        started = time.perf_counter()
+        try:
+            result = await self.client.infer(
+                model,
+                inputs,
+                outputs=[grpcclient.InferRequestedOutput(o) for o in outputs],
+                client_timeout=self.timeout_s,
+            )
+        except InferenceServerException as exc:
+            SCORING_ERRORS.labels(model=model).inc()
+            raise ScoringError(f"Triton {self.url} model {model!r}: {exc}") from exc
+        TRITON_LATENCY.labels(model=model).observe(time.perf_counter() - started)
+        version = str(result.get_response().model_version)
+        set_model_version(model, version)
+        return {o: result.as_numpy(o) for o in outputs}, version
+
+    async def sentiment(self, texts: Sequence[str]) -> SentimentBatch:
+        data = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
+        out, version = await self._infer(
+            contract.SENTIMENT_MODEL,
+            [_tensor(contract.SENTIMENT_IN_TEXT, data, "BYTES")],
+            [contract.SENTIMENT_OUT_PROBS, contract.SENTIMENT_OUT_EMBEDDING],
+        )
+        return SentimentBatch(
+            probs=out[contract.SENTIMENT_OUT_PROBS].astype(np.float32),
+            embeddings=out[contract.SENTIMENT_OUT_EMBEDDING].astype(np.float32),
+            version=version,
+        )
+
+    async def recommend(
+        self, histories: Sequence[Sequence[str]], excludes: Sequence[Sequence[str]], k: int
+    ) -> RecommendationBatch:
+        ks = np.full((len(histories), 1), k, dtype=np.int32)
+        out, version = await self._infer(
+            contract.RECOMMENDER_MODEL,
+            [
+                _tensor(contract.RECOMMENDER_IN_HISTORY, _pad_bytes(histories), "BYTES"),
+                _tensor(contract.RECOMMENDER_IN_EXCLUDE, _pad_bytes(excludes), "BYTES"),
+                _tensor(contract.RECOMMENDER_IN_K, ks, "INT32"),
+            ],
+            [contract.RECOMMENDER_OUT_ITEMS, contract.RECOMMENDER_OUT_SCORES],
+        )
+        items = out[contract.RECOMMENDER_OUT_ITEMS]
+        scores = out[contract.RECOMMENDER_OUT_SCORES]
+        lists = [
+            [(i.decode("utf-8"), float(s)) for i, s in zip(row_i, row_s, strict=True) if i]
+            for row_i, row_s in zip(items, scores, strict=True)
+        ]
+        return RecommendationBatch(items=lists, version=version)
+
+    async def anomaly(self, windows: np.ndarray) -> AnomalyBatch:
+        out, version = await self._infer(
+            contract.ANOMALY_MODEL,
+            [_tensor(contract.ANOMALY_IN_WINDOW, windows.astype(np.float32), "FP32")],
+            [contract.ANOMALY_OUT_SCORE, contract.ANOMALY_OUT_IS_ANOMALY],
+        )
+        return AnomalyBatch(
+            scores=out[contract.ANOMALY_OUT_SCORE].reshape(-1).astype(np.float32),
+            flags=out[contract.ANOMALY_OUT_IS_ANOMALY].reshape(-1).astype(bool),
+            version=version,
+        )
+
+    async def close(self) -> None:
+        await self.client.close()

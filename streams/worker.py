@@ -1,0 +1,37 @@
+"""Run one worker process: topics, metrics endpoint, Prometheus registration, the Faust worker."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from channelpulse.config import Settings
+from infra.stack.prometheus import worker_targets_file
+from streams import metrics
+from streams.app import make_app
+from streams.kafka_io import ensure_topics
+from streams.scoring.triton import TritonScorer
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings) -> int:
+    """Block until the worker is stopped (SIGINT/SIGTERM); returns the exit code."""
+    created = ensure_topics(settings)
+    if created:
+        log.info("created topics: %s", ", ".join(created))
+    metrics.serve(settings.worker_metrics_port, settings.bind_host)
+    address = f"{settings.bind_host}:{settings.worker_metrics_port}"
+    targets = worker_targets_file(settings)
+    metrics.register_target(targets, address)
+    app = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s))
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    print(f"[worker] consuming {', '.join(settings.input_topics)}; metrics on http://{address}/metrics", flush=True)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        metrics.unregister_target(targets, address)
+    return 0
