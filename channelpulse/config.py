@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     )
     topic_anomalies: str = Field(default="scores.anomalies", description="Output: anomaly scores.")
     topic_analytics: str = Field(default="analytics.channels", description="Output: per-channel windows.")
-    topic_alerts: str = Field(default="alerts", description="Output: alerts.")
+    topic_alerts: str = Field(default="alerts", description="Output: alerts (negative-sentiment surges, sensor anomalies).")
     topic_deadletter: str = Field(default="deadletter", description="Output: invalid input with reasons.")
 
     # --- models ------------------------------------------------------------------------------
@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         default=REPO_ROOT.parent / "shared" / "data",
         description="Folder of the reference data sets (sentiment sentences, NAB sensor series).",
     )
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as CHANNELPULSE_* variables, for a child process (a worker, a retrainer)."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                env[f"CHANNELPULSE_{name.upper()}"] = str(value)
+        return env
 
     # --- derived -----------------------------------------------------------------------------
     @property
