@@ -19,10 +19,17 @@ import enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from schemas.fields import Channel, EventId, Identifier, Language, Name, Price, Text, Timestamp
 
 _INPUT_CONFIG = ConfigDict(frozen=True, strict=True, extra="ignore", allow_inf_nan=False)
+
+
+def _with_example(example: JsonDict) -> ConfigDict:
+    """The input config plus an example payload (shown in the exported JSON Schema)."""
+    return ConfigDict(**_INPUT_CONFIG, json_schema_extra={"examples": [example]})
+
 
 ClickAction = Literal["view", "click", "add_to_cart", "purchase"]
 """What a user did to an item, from weakest to strongest signal."""
@@ -36,6 +43,56 @@ class EventKind(str, enum.Enum):
     SOCIAL = "social"
     SENSOR = "sensor"
     CATALOG = "catalog"
+
+
+EXAMPLES: dict[EventKind, JsonDict] = {
+    EventKind.CLICK: {
+        "event_id": "c-1",
+        "channel": "web",
+        "occurred_at": "2024-05-01T12:00:00Z",
+        "user_id": "u-1",
+        "item_id": "sku-42",
+        "action": "purchase",
+        "session_id": "s-9",
+        "price": 19.99,
+    },
+    EventKind.REVIEW: {
+        "event_id": "r-1",
+        "channel": "app",
+        "occurred_at": "2024-05-01T12:00:00.250+02:00",
+        "user_id": "u-1",
+        "item_id": "sku-42",
+        "text": "Sturdy and quiet, works as described.",
+        "rating": 5,
+        "language": "en",
+    },
+    EventKind.SOCIAL: {
+        "event_id": "p-1",
+        "channel": "social:twitter",
+        "occurred_at": "2024-05-01T12:00:00Z",
+        "text": "Delivery took three weeks, never again.",
+        "network": "twitter",
+        "author": "@sam",
+        "tags": ["delivery", "support"],
+    },
+    EventKind.SENSOR: {
+        "event_id": "s-1",
+        "channel": "iot:plant-7",
+        "occurred_at": "2024-05-01T12:00:00Z",
+        "sensor_id": "press-3",
+        "metric": "temperature",
+        "value": 71.25,
+        "unit": "celsius",
+    },
+    EventKind.CATALOG: {
+        "item_id": "sku-42",
+        "title": "Desk fan",
+        "description": "Quiet 30 cm desk fan.",
+        "categories": ["home", "cooling"],
+        "price": 24.5,
+    },
+}
+"""A valid payload of each kind (also the example in its JSON Schema); copy before changing it."""
 
 
 class EventEnvelope(BaseModel):
@@ -53,6 +110,8 @@ class EventEnvelope(BaseModel):
 class ClickEvent(EventEnvelope):
     """A user viewed, clicked, carted or bought an item (topic ``events.clicks``)."""
 
+    model_config = _with_example(EXAMPLES[EventKind.CLICK])
+
     user_id: Identifier = Field(description="The user (required for clicks).")
     item_id: Identifier = Field(description="The item acted on.")
     action: ClickAction = Field(description="One of view, click, add_to_cart, purchase.")
@@ -63,6 +122,8 @@ class ClickEvent(EventEnvelope):
 class ReviewEvent(EventEnvelope):
     """A product review (topic ``events.reviews``)."""
 
+    model_config = _with_example(EXAMPLES[EventKind.REVIEW])
+
     item_id: Identifier = Field(description="The reviewed item.")
     text: Text = Field(description="The review, 1-5000 characters, not blank.")
     rating: int | None = Field(default=None, ge=1, le=5, description="Star rating 1-5 (an integer).")
@@ -72,6 +133,8 @@ class ReviewEvent(EventEnvelope):
 class SocialEvent(EventEnvelope):
     """A social-media post mentioning the brand (topic ``events.social``)."""
 
+    model_config = _with_example(EXAMPLES[EventKind.SOCIAL])
+
     text: Text = Field(description="The post, 1-5000 characters, not blank.")
     network: Name = Field(description="Where it was posted, e.g. twitter.")
     author: Identifier | None = Field(default=None, description="Handle of the author, when known.")
@@ -80,6 +143,8 @@ class SocialEvent(EventEnvelope):
 
 class SensorEvent(EventEnvelope):
     """One reading of a sensor (topic ``events.sensors``)."""
+
+    model_config = _with_example(EXAMPLES[EventKind.SENSOR])
 
     sensor_id: Identifier = Field(description="The sensor.")
     metric: Name = Field(description="What is measured, e.g. temperature.")
@@ -96,7 +161,7 @@ class CatalogItem(BaseModel):
     Unknown extra fields are ignored (forward compatible).
     """
 
-    model_config = _INPUT_CONFIG
+    model_config = _with_example(EXAMPLES[EventKind.CATALOG])
 
     item_id: Identifier = Field(description="The item; also the Kafka key.")
     title: Text = Field(description="Display title, 1-5000 characters, not blank.")

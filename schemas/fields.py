@@ -16,6 +16,14 @@ _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}
 _RFC3339_RE = re.compile(_RFC3339)
 _NAIVE_RE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
+NOT_BLANK_PATTERN = r"\S"
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+PATTERN_MEANINGS = {
+    NOT_BLANK_PATTERN: "must not be blank (only whitespace)",
+    LANGUAGE_PATTERN: "must be a BCP 47 language tag such as en or pt-BR",
+}
+"""What a failed match of each pattern means, in words (used in the reasons of invalid events)."""
+
 
 def _rfc3339_text(value: Any) -> Any:
     """Let a ``datetime`` through; accept a string only in RFC 3339 form with a zone (Z or ±HH:MM).
@@ -55,12 +63,10 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 """A short name: a metric, a social network, a unit, a tag, a category (1-64 characters)."""
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=5000, pattern=r"\S")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=5000, pattern=NOT_BLANK_PATTERN)]
 """Free text of a review or post: 1-5000 characters, not only whitespace."""
 
-Language = Annotated[
-    str, StringConstraints(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-]
+Language = Annotated[str, StringConstraints(min_length=2, max_length=35, pattern=LANGUAGE_PATTERN)]
 """A BCP 47 language tag such as ``en`` or ``pt-BR``."""
 
 Price = Annotated[float, Field(ge=0.0)]

@@ -11,11 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from schemas.fields import PATTERN_MEANINGS
+
 MAX_LISTED = 3
 """Most problems spelt out in one reason; the rest are counted."""
 
 _SHOWN_CHARS = 40
-_BLANK_PATTERN = r"\S"
 
 
 def describe_json_error(raw: bytes, detail: str) -> str:
@@ -55,8 +56,8 @@ def _describe_field(error: ErrorDetails) -> str:
     message = error["msg"]
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
-    elif kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == _BLANK_PATTERN:
-        message = "must not be blank (only whitespace)"
+    elif kind == "string_pattern_mismatch":
+        message = PATTERN_MEANINGS.get(str((error.get("ctx") or {}).get("pattern")), message)
     elif kind == "finite_number":
         message = "must be a finite number (NaN and Infinity are not allowed)"
     return f"field '{field}': {message} (got {_show(error['input'])})"
