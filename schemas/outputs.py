@@ -18,11 +18,28 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from schemas.fields import Channel, EventId, Identifier, Name, Probability
 
-_OUTPUT_CONFIG = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+_OUTPUT_CONFIG = ConfigDict(
+    frozen=True,
+    extra="forbid",
+    allow_inf_nan=False,
+    json_schema_serialization_defaults_required=True,  # encode() always writes every field
+)
+
+SentimentLabel = Literal["negative", "neutral", "positive"]
+SENTIMENT_LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
+"""The sentiment labels, in the order of the model's output."""
 
 Count = Annotated[int, Field(ge=0)]
 SnakeCase = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -39,34 +56,35 @@ class ModelRef(_Output):
     version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class SentimentProbabilities(_Output):
-    """Class probabilities of a sentiment score; they sum to 1 (within 1e-3)."""
-
-    negative: Probability
-    neutral: Probability
-    positive: Probability
-
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> SentimentProbabilities:
-        total = self.negative + self.neutral + self.positive
-        if abs(total - 1.0) > 1e-3:
-            raise ValueError(f"probabilities must sum to 1, they sum to {total:.6f}")
-        return self
-
-
 class SentimentScore(_Output):
     """Sentiment of one review or social post (topic ``scores.sentiment``)."""
 
     event_id: EventId
     channel: Channel
     source: Literal["review", "social"]
-    label: Literal["negative", "neutral", "positive"]
+    label: SentimentLabel
     score: float = Field(ge=-1.0, le=1.0, description="Polarity in [-1, 1] (negative to positive).")
-    probabilities: SentimentProbabilities
+    probabilities: dict[str, Probability] = Field(
+        description="Probability of each label; exactly the keys negative, neutral, positive, summing to 1.",
+        json_schema_extra={
+            "required": list(SENTIMENT_LABELS),
+            "propertyNames": {"enum": list(SENTIMENT_LABELS)},
+        },
+    )
     model: ModelRef
     scored_at: AwareDatetime
     item_id: Identifier | None = None
     user_id: Identifier | None = None
+
+    @field_validator("probabilities")
+    @classmethod
+    def _three_labels_summing_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(SENTIMENT_LABELS):
+            raise ValueError(f"probabilities must have exactly the keys {', '.join(SENTIMENT_LABELS)}")
+        total = sum(value.values())
+        if abs(total - 1.0) > 1e-3:
+            raise ValueError(f"probabilities must sum to 1, they sum to {total:.6f}")
+        return {label: value[label] for label in SENTIMENT_LABELS}
 
 
 class RecommendedItem(_Output):
@@ -81,7 +99,7 @@ class Recommendation(_Output):
 
     event_id: EventId
     user_id: Identifier
-    items: tuple[RecommendedItem, ...] = Field(description="Best first; item ids are distinct.")
+    items: list[RecommendedItem] = Field(description="Best first; item ids are distinct.")
     model: ModelRef
     scored_at: AwareDatetime
 
