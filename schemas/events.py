@@ -24,6 +24,8 @@ from pydantic.config import JsonDict
 from schemas.fields import Channel, EventId, Identifier, Language, Name, Price, Text, Timestamp
 
 _INPUT_CONFIG = ConfigDict(frozen=True, strict=True, extra="ignore", allow_inf_nan=False)
+"""Strict everywhere, except that list fields (``tuple`` in Python, for hashability) also take a
+Python ``list`` when a model is built in code; their items stay strict."""
 
 
 def _with_example(example: JsonDict) -> ConfigDict:
@@ -138,7 +140,9 @@ class SocialEvent(EventEnvelope):
     text: Text = Field(description="The post, 1-5000 characters, not blank.")
     network: Name = Field(description="Where it was posted, e.g. twitter.")
     author: Identifier | None = Field(default=None, description="Handle of the author, when known.")
-    tags: tuple[Name, ...] = Field(default=(), max_length=100, description="Hashtags/topics (at most 100).")
+    tags: tuple[Name, ...] = Field(
+        default=(), max_length=100, strict=False, description="Hashtags/topics (at most 100)."
+    )
 
 
 class SensorEvent(EventEnvelope):
@@ -166,7 +170,9 @@ class CatalogItem(BaseModel):
     item_id: Identifier = Field(description="The item; also the Kafka key.")
     title: Text = Field(description="Display title, 1-5000 characters, not blank.")
     description: str | None = Field(default=None, max_length=20000, description="Longer description.")
-    categories: tuple[Name, ...] = Field(default=(), max_length=100, description="Categories (at most 100).")
+    categories: tuple[Name, ...] = Field(
+        default=(), max_length=100, strict=False, description="Categories (at most 100)."
+    )
     price: Price | None = Field(default=None, description="Current price (finite, >= 0).")
     event_id: EventId | None = Field(default=None, description="Id of this catalog update, when given.")
     channel: Channel | None = Field(default=None, description="Where the update came from, when given.")

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.fields import PATTERN_MEANINGS
+from schemas.fields import pattern_meaning
 
 MAX_LISTED = 3
 """Most problems spelt out in one reason; the rest are counted."""
@@ -54,10 +54,8 @@ def _describe_field(error: ErrorDetails) -> str:
     field = _field_path(error["loc"])
     kind = error["type"]
     message = error["msg"]
-    if kind == "value_error":
-        message = message.removeprefix("Value error, ")
-    elif kind == "string_pattern_mismatch":
-        message = PATTERN_MEANINGS.get(str((error.get("ctx") or {}).get("pattern")), message)
+    if kind == "string_pattern_mismatch":
+        message = pattern_meaning((error.get("ctx") or {}).get("pattern"), error["input"]) or message
     elif kind == "finite_number":
         message = "must be a finite number (NaN and Infinity are not allowed)"
     return f"field '{field}': {message} (got {_show(error['input'])})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -115,3 +116,14 @@ def test_max_bytes_is_a_parameter() -> None:
     assert not isinstance(parse_event(EventKind.SENSOR, raw, max_bytes=len(raw)), Invalid)
     small = parse_event(EventKind.SENSOR, raw, max_bytes=len(raw) - 1)
     assert isinstance(small, Invalid) and f"{len(raw)} bytes" in small.reason
+
+
+def test_events_can_be_built_in_python_with_lists_and_rfc3339_strings() -> None:
+    fields: dict[str, Any] = {**EXAMPLES[EventKind.SOCIAL], "tags": ["a", "b"]}
+    event = SocialEvent(**fields)
+    assert event.tags == ("a", "b")
+    assert event.occurred_at == datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+    with pytest.raises(ValidationError, match="tags"):
+        SocialEvent(**{**fields, "tags": ["a", 1]})
+    with pytest.raises(ValidationError, match="occurred_at"):
+        SocialEvent(**{**fields, "occurred_at": "1714564800"})
