@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         default=64 * 1024, description="Largest accepted event payload; larger ones are dead-lettered."
     )
     recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
+    anomaly_window: int = Field(
+        default=288, description="Readings of a sensor the anomaly model sees (288 = one day at 5 minutes)."
+    )
+    anomaly_cooldown: int = Field(
+        default=48, description="Readings after a flag during which further flags belong to the same episode."
+    )
     analytics_window_s: float = Field(default=60.0, description="Tumbling window of the channel analytics.")
 
     # --- topics ------------------------------------------------------------------------------
@@ -87,7 +93,9 @@ class Settings(BaseSettings):
     )
     topic_anomalies: str = Field(default="scores.anomalies", description="Output: anomaly scores.")
     topic_analytics: str = Field(default="analytics.channels", description="Output: per-channel windows.")
-    topic_alerts: str = Field(default="alerts", description="Output: alerts (negative-sentiment surges, sensor anomalies).")
+    topic_alerts: str = Field(
+        default="alerts", description="Output: alerts (negative-sentiment surges, sensor anomalies)."
+    )
     topic_deadletter: str = Field(default="deadletter", description="Output: invalid input with reasons.")
 
     # --- models ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import faust
-from faust.types import EventT, TP
+from faust.types import TP, EventT
 
 from channelpulse.config import Settings
 from schemas.events import EventKind
@@ -31,13 +31,15 @@ PROCESSING_ATTEMPTS = 3
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.App:
     """Build the worker's Faust app with its agents, tables and timers."""
+    datadir = settings.state_dir / "faust" / settings.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",
-        datadir=str(settings.state_dir / "faust" / settings.app_id),
+        datadir=str(datadir),
         web_enabled=True,
         web_bind=settings.bind_host,
         web_port=settings.worker_web_port,
@@ -51,13 +53,23 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.
         stream_buffer_maxsize=4 * settings.batch_max_size,
         table_cleanup_interval=30.0,
     )
+    # Keys are the raw Kafka keys of the input (user_id / sensor_id), so with use_partitioner the
+    # changelog partition of a key is the partition its events arrive on.
+    state_schema: faust.Schema = faust.Schema(
+        key_type=bytes,
+        value_type=dict,  # type: ignore[arg-type]  # faust's stub omits plain (json) dict values
+        key_serializer="raw",
+        value_serializer="json",
+    )
     users = app.Table(
-        "user-state", key_type=bytes, value_type=dict, key_serializer="raw", value_serializer="json",
-        partitions=settings.partitions, use_partitioner=True, default=None,
+        "user-state", schema=state_schema, partitions=settings.partitions, use_partitioner=True, default=None
     )
     sensors = app.Table(
-        "sensor-windows", key_type=bytes, value_type=dict, key_serializer="raw", value_serializer="json",
-        partitions=settings.partitions, use_partitioner=True, default=None,
+        "sensor-windows",
+        schema=state_schema,
+        partitions=settings.partitions,
+        use_partitioner=True,
+        default=None,
     )
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
@@ -99,7 +111,8 @@ class WorkerRuntime:
         within = self.settings.batch_max_wait_ms / 1000.0
 
         async def agent(stream: faust.StreamT) -> AsyncIterator[None]:
-            async for events in stream.take_events(max_size, within=within):
+            # take_events exists on faust-streaming's Stream but is missing from StreamT
+            async for events in stream.take_events(max_size, within=within):  # type: ignore[attr-defined]
                 await self.handle_batch(kind, events)
                 yield None
 
@@ -142,10 +155,15 @@ class WorkerRuntime:
         result = BatchResult()
         for r in records:
             letter = DeadLetter.of(
-                raw=r.value or b"", error=f"processing failed: {last!r}", source_topic=r.topic,
-                partition=r.partition, offset=r.offset,
+                raw=r.value or b"",
+                error=f"processing failed: {last!r}",
+                source_topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
             )
-            result.emits.append(Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter"))
+            result.emits.append(
+                Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter")
+            )
             result.invalid += 1
         return result
 
@@ -181,4 +199,3 @@ class WorkerRuntime:
             metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position)
             )
-

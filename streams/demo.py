@@ -21,8 +21,10 @@ from infra.stack.process import port_is_open
 
 def _short(topic: str, value: dict[str, Any], settings: Settings) -> str:
     if topic == settings.topic_sentiment:
-        return (f"{value['label']:<8} {value['score']:+.2f} v{value['model']['version']} "
-                f"[{value['channel']}] {value['event_id'][:18]}")
+        return (
+            f"{value['label']:<8} {value['score']:+.2f} v{value['model']['version']} "
+            f"[{value['channel']}] {value['event_id'][:18]}"
+        )
     if topic == settings.topic_recommendations:
         top = ", ".join(i["item_id"] for i in value["items"][:3])
         return f"user {value['user_id']}: {top} ... v{value['model']['version']}"
@@ -34,14 +36,18 @@ def _short(topic: str, value: dict[str, Any], settings: Settings) -> str:
     if topic == settings.topic_alerts:
         return f"{value['kind']}: {value['detail'][:100]}"
     if topic == settings.topic_analytics:
-        return (f"{value['channel']} {value['window_start'][11:19]}-{value['window_end'][11:19]} "
-                f"conversion={value.get('conversion')} negative_share={value.get('negative_share')}")
+        return (
+            f"{value['channel']} {value['window_start'][11:19]}-{value['window_end'][11:19]} "
+            f"conversion={value.get('conversion')} negative_share={value.get('negative_share')}"
+        )
     return json.dumps(value)[:120]
 
 
 def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
     info = stack.up(settings)
-    print(f"[demo] stack up: kafka {info['kafka']}, triton {info['triton_grpc']}, prometheus {info['prometheus']}")
+    print(
+        f"[demo] stack up: kafka {info['kafka']}, triton {info['triton_grpc']}, prometheus {info['prometheus']}"
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cli = [sys.executable, "-m", "channelpulse"]
     log_path = settings.state_dir / "run" / "demo-worker.log"
@@ -54,21 +60,36 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
             return 1
         time.sleep(0.5)
     print(f"[demo] worker running (log {log_path})")
-    print(f"[demo] metrics: worker http://{settings.bind_host}:{settings.worker_metrics_port}/metrics, "
-          f"Triton http://{settings.bind_host}:{settings.triton_metrics_port}/metrics, "
-          f"Prometheus {prometheus.url(settings)} (try: channelpulse_events_in_total)")
+    print(
+        f"[demo] metrics: worker http://{settings.bind_host}:{settings.worker_metrics_port}/metrics, "
+        f"Triton http://{settings.bind_host}:{settings.triton_metrics_port}/metrics, "
+        f"Prometheus {prometheus.url(settings)} (try: channelpulse_events_in_total)"
+    )
     producer = subprocess.Popen(
-        [*cli, "publish", "--sample", str(events), "--rate", str(rate)], env=env, stdout=log,
+        [*cli, "publish", "--sample", str(events), "--rate", str(rate)],
+        env=env,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     print(f"[demo] sample producer: {events} mixed events at {rate:g}/s (about 5% malformed on purpose)")
-    outputs = [settings.topic_sentiment, settings.topic_recommendations, settings.topic_anomalies,
-               settings.topic_alerts, settings.topic_deadletter, settings.topic_analytics]
+    outputs = [
+        settings.topic_sentiment,
+        settings.topic_recommendations,
+        settings.topic_anomalies,
+        settings.topic_alerts,
+        settings.topic_deadletter,
+        settings.topic_analytics,
+    ]
     counts: Counter[str] = Counter()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    consumer = KafkaConsumer(*outputs, bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                             auto_offset_reset="latest", consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(
+        *outputs,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="latest",
+        consumer_timeout_ms=1000,
+    )
     last_seen = time.monotonic()
     try:
         while not stop.is_set():
@@ -76,9 +97,16 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
             for msg in consumer:
                 got = True
                 counts[msg.topic] += 1
-                if counts[msg.topic] <= 5 or counts[msg.topic] % 250 == 0 or msg.topic == settings.topic_alerts:
+                if (
+                    counts[msg.topic] <= 5
+                    or counts[msg.topic] % 250 == 0
+                    or msg.topic == settings.topic_alerts
+                ):
                     body = json.loads(msg.value)
-                    print(f"{msg.topic:<23} #{counts[msg.topic]:<6} {_short(msg.topic, body, settings)}", flush=True)
+                    print(
+                        f"{msg.topic:<23} #{counts[msg.topic]:<6} {_short(msg.topic, body, settings)}",
+                        flush=True,
+                    )
                 if stop.is_set():
                     break
             if got:
@@ -93,7 +121,9 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
             producer.terminate()
         print("[demo] outputs seen: " + ", ".join(f"{t}={n}" for t, n in sorted(counts.items())))
         if keep:
-            print(f"[demo] worker pid {worker.pid} and the stack keep running; Triton {triton.http_url(settings)}")
+            print(
+                f"[demo] worker pid {worker.pid} and the stack keep running; Triton {triton.http_url(settings)}"
+            )
         else:
             worker.send_signal(signal.SIGTERM)
             try:

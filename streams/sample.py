@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from channelpulse.config import Settings
-from models.recommend.generator import generate_clicks
+from models.recommend.synthetic import generate_clicks
 
 CHANNELS = ("web", "app", "partner:acme", "social:twitter", "social:reddit", "iot:plant-7")
 NETWORKS = ("twitter", "reddit", "mastodon")
@@ -68,15 +68,43 @@ def malformed_variants(rng: random.Random, topic_kind: str, now: datetime) -> li
         f"not json at all {tag}".encode(),
         json.dumps([tag, "an array, not an object"]).encode(),
         json.dumps({"event_id": tag, "channel": "web"}).encode(),  # missing fields
-        json.dumps({"event_id": tag, "channel": "web", "occurred_at": "2026-01-01T00:00:00",  # no zone
-                    "user_id": "u1", "item_id": "i1", "action": "view", "text": "x", "network": "t",
-                    "sensor_id": "s", "metric": "m", "value": 1.0}).encode(),
-        b'{"event_id": "' + tag.encode() + b'", "channel": "web", "value": NaN, "occurred_at": "' + ts.encode()
+        json.dumps(
+            {
+                "event_id": tag,
+                "channel": "web",
+                "occurred_at": "2026-01-01T00:00:00",  # no zone
+                "user_id": "u1",
+                "item_id": "i1",
+                "action": "view",
+                "text": "x",
+                "network": "t",
+                "sensor_id": "s",
+                "metric": "m",
+                "value": 1.0,
+            }
+        ).encode(),
+        b'{"event_id": "'
+        + tag.encode()
+        + b'", "channel": "web", "value": NaN, "occurred_at": "'
+        + ts.encode()
         + b'"}',
         b'{"event_id": "' + tag.encode() + b'", "text": "caf\xe9 bad utf-8"}',
-        json.dumps({"event_id": tag, "channel": "web", "occurred_at": ts, "user_id": 17, "item_id": ["x"],
-                    "action": "teleport", "text": "", "network": 5, "sensor_id": None, "metric": 1,
-                    "value": "high", "rating": "5"}).encode(),
+        json.dumps(
+            {
+                "event_id": tag,
+                "channel": "web",
+                "occurred_at": ts,
+                "user_id": 17,
+                "item_id": ["x"],
+                "action": "teleport",
+                "text": "",
+                "network": 5,
+                "sensor_id": None,
+                "metric": 1,
+                "value": "high",
+                "rating": "5",
+            }
+        ).encode(),
         json.dumps({"event_id": tag, "channel": "web", "occurred_at": ts, "text": "x" * 70_000}).encode(),
     ]
 
@@ -94,8 +122,9 @@ class SampleStream:
 
     def catalog_records(self) -> list[SampleRecord]:
         return [
-            SampleRecord(self.settings.topic_catalog, item["item_id"].encode(), json.dumps(item).encode(), True,
-                         None)
+            SampleRecord(
+                self.settings.topic_catalog, item["item_id"].encode(), json.dumps(item).encode(), True, None
+            )
             for item in self.catalog
         ]
 
@@ -105,8 +134,10 @@ class SampleStream:
         now = datetime.now(timezone.utc)
         sensor_ids = list(self.series)
         kinds = (
-            [("click", s.topic_clicks)] * 35 + [("review", s.topic_reviews)] * 25
-            + [("social", s.topic_social)] * 15 + [("sensor", s.topic_sensors)] * 25
+            [("click", s.topic_clicks)] * 35
+            + [("review", s.topic_reviews)] * 25
+            + [("social", s.topic_social)] * 15
+            + [("sensor", s.topic_sensors)] * 25
         )
         malformed: list[bytes] = []
         cursor: dict[str, int] = {}
@@ -141,7 +172,13 @@ class SampleStream:
                 sensor = self.rng.choice(sensor_ids)
                 values = self.series[sensor]
                 pos = cursor[sensor] = cursor.get(sensor, -1) + 1
-                event = {"event_id": event_id, "channel": "iot:plant-7", "occurred_at": occurred,
-                         "sensor_id": sensor, "metric": "value", "value": values[pos % len(values)]}
+                event = {
+                    "event_id": event_id,
+                    "channel": "iot:plant-7",
+                    "occurred_at": occurred,
+                    "sensor_id": sensor,
+                    "metric": "value",
+                    "value": values[pos % len(values)],
+                }
                 key = sensor
             yield SampleRecord(topic, key.encode(), json.dumps(event).encode(), True, event_id)

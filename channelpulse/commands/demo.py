@@ -7,7 +7,7 @@ import argparse
 from channelpulse.config import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "demo",
         help="start the stack and a worker, publish a sample stream, show scored outputs live",

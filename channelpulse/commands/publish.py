@@ -12,7 +12,7 @@ from pathlib import Path
 from channelpulse.config import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pub = sub.add_parser(
         "publish",
         help="publish events to a topic from a JSON-lines file, or a generated sample stream",
@@ -101,14 +101,18 @@ def run_tail(args: argparse.Namespace, settings: Settings) -> int:
 
     seen = 0
     try:
-        for rec in read_topic(settings, args.topic, from_beginning=args.from_beginning, idle_timeout_s=args.idle):
+        for rec in read_topic(
+            settings, args.topic, from_beginning=args.from_beginning, idle_timeout_s=args.idle
+        ):
             try:
                 value: object = json.loads(rec.value) if rec.value is not None else None
             except ValueError:
                 value = {"base64": base64.b64encode(rec.value or b"").decode()}
             key = rec.key.decode("utf-8", "replace") if rec.key is not None else None
-            print(json.dumps({"partition": rec.partition, "offset": rec.offset, "key": key, "value": value}),
-                  flush=True)
+            print(
+                json.dumps({"partition": rec.partition, "offset": rec.offset, "key": key, "value": value}),
+                flush=True,
+            )
             seen += 1
             if args.max is not None and seen >= args.max:
                 break

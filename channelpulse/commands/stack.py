@@ -10,7 +10,7 @@ from infra.stack import stack
 from infra.stack.process import StackError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "stack",
         help="start, inspect or stop the local Kafka + Triton + Prometheus stack",

@@ -8,7 +8,7 @@ import logging
 from channelpulse.config import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "worker",
         help="run the Faust agents that score the input topics",

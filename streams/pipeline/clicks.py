@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from models.contract import RECOMMENDER_MODEL
 from models.recommend.state import UserState
-from schemas.outputs import ModelRef, RecommendedItem, Recommendation
+from schemas.outputs import ModelRef, Recommendation, RecommendedItem
 from schemas.validation import encode, output_key
 from streams.pipeline.records import Emit, RawRecord, utcnow
 from streams.scoring.retry import until_scored
@@ -43,7 +43,12 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
             scored_at=scored_at,
         )
         emits.append(
-            Emit(proc.settings.topic_recommendations, output_key(rec) or record.key, encode(rec),
-                 event.occurred_at, "recommendations")
+            Emit(
+                proc.settings.topic_recommendations,
+                output_key(rec) or record.key,
+                encode(rec),
+                event.occurred_at,
+                "recommendations",
+            )
         )
     return emits

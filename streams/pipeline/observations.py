@@ -9,9 +9,7 @@ from typing import Any
 from streams.pipeline.records import Emit
 
 
-def observation(
-    topic: str, channel: str, kind: str, occurred_at: datetime, **fields: Any
-) -> Emit:
+def observation(topic: str, channel: str, kind: str, occurred_at: datetime, **fields: Any) -> Emit:
     """An observation record: the channel, the event kind, its event time and kind-specific fields
     (``action`` for clicks; ``label`` and ``score`` for sentiment)."""
     body = {"channel": channel, "kind": kind, "occurred_at": occurred_at.isoformat(), **fields}

@@ -43,7 +43,14 @@ class Processor:
 
     async def process(self, kind: EventKind, records: Sequence[RawRecord]) -> BatchResult:
         result = BatchResult()
-        valid = split_valid(kind, records, self.settings.topic_deadletter, self.settings.max_event_bytes, result)
+        if kind is EventKind.CATALOG:
+            # a null value on the compacted catalog is a deletion (tombstone), not an invalid event
+            tombstones = [r for r in records if r.value is None]
+            result.valid += len(tombstones)
+            records = [r for r in records if r.value is not None]
+        valid = split_valid(
+            kind, records, self.settings.topic_deadletter, self.settings.max_event_bytes, result
+        )
         if not valid:
             return result
         if kind in (EventKind.REVIEW, EventKind.SOCIAL):
@@ -54,8 +61,12 @@ class Processor:
                 result.emits.append(emit)
                 result.emits.append(
                     observation(
-                        OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at,
-                        label=score.label, score=score.score,
+                        OBSERVATIONS_TOPIC,
+                        event.channel,
+                        kind.value,
+                        event.occurred_at,
+                        label=score.label,
+                        score=score.score,
                     )
                 )
         elif kind is EventKind.CLICK:
@@ -64,13 +75,16 @@ class Processor:
             result.emits.extend(await recommend_clicks(valid, self))
             for _, event in valid:
                 result.emits.append(
-                    observation(OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at, action=event.action)
+                    observation(
+                        OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at, action=event.action
+                    )
                 )
         elif kind is EventKind.SENSOR:
             from streams.pipeline.sensors import score_sensors
 
             result.emits.extend(await score_sensors(valid, self))
             for _, event in valid:
-                result.emits.append(observation(OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at))
+                result.emits.append(
+                    observation(OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at)
+                )
         return result
-

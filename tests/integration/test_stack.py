@@ -20,7 +20,10 @@ from tests.integration.promql import wait_for_query
 def test_status_reports_every_service_up(stack: Settings) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "channelpulse", "stack", "status", "--json"],
-        env={**stack.to_env(), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True,
+        env={**stack.to_env(), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     info = json.loads(out.stdout)
     assert info["kafka"] == stack.bootstrap_servers
@@ -40,15 +43,20 @@ def test_a_record_round_trips_through_kafka(stack: Settings) -> None:
 
 def test_an_inference_round_trips_through_triton(stack: Settings) -> None:
     client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    texts = np.array([[b"An absolutely wonderful, delightful film."], [b"Awful. A total waste of money."]],
-                     dtype=np.object_)
+    texts = np.array(
+        [[b"An absolutely wonderful, delightful film."], [b"Awful. A total waste of money."]],
+        dtype=np.object_,
+    )
     tensor = grpcclient.InferInput(contract.SENTIMENT_IN_TEXT, [2, 1], "BYTES")
     tensor.set_data_from_numpy(texts)
     result = client.infer(contract.SENTIMENT_MODEL, [tensor])
     probs = result.as_numpy(contract.SENTIMENT_OUT_PROBS)
     assert probs.shape == (2, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-4)
-    positive, negative = contract.SENTIMENT_LABELS.index("positive"), contract.SENTIMENT_LABELS.index("negative")
+    positive, negative = (
+        contract.SENTIMENT_LABELS.index("positive"),
+        contract.SENTIMENT_LABELS.index("negative"),
+    )
     assert probs[0].argmax() == positive and probs[1].argmax() == negative
 
 
@@ -61,11 +69,17 @@ def test_down_leaves_no_process(stack_settings: Settings) -> None:
     """A second, private stack: up, then down, then none of its processes is left."""
     from infra.stack.process import ServiceProcess, free_port
 
-    other = stack_settings.model_copy(update={
-        "state_dir": stack_settings.state_dir.parent / "stack-down-test",
-        "kafka_port": free_port(), "kafka_controller_port": free_port(), "triton_http_port": free_port(),
-        "triton_grpc_port": free_port(), "triton_metrics_port": free_port(), "prometheus_port": free_port(),
-    })
+    other = stack_settings.model_copy(
+        update={
+            "state_dir": stack_settings.state_dir.parent / "stack-down-test",
+            "kafka_port": free_port(),
+            "kafka_controller_port": free_port(),
+            "triton_http_port": free_port(),
+            "triton_grpc_port": free_port(),
+            "triton_metrics_port": free_port(),
+            "prometheus_port": free_port(),
+        }
+    )
     local_stack.up(other)
     pids = [ServiceProcess(n, other.state_dir / "run").pid() for n in local_stack.SERVICES]
     assert all(pids)

@@ -40,7 +40,10 @@ def expected_topic(settings: Settings, record: SampleRecord) -> str:
 
 
 def deadletters(settings: Settings) -> list[dict[str, object]]:
-    return [json.loads(r.value or b"{}") for r in read_topic(settings, settings.topic_deadletter, idle_timeout_s=3)]
+    return [
+        json.loads(r.value or b"{}")
+        for r in read_topic(settings, settings.topic_deadletter, idle_timeout_s=3)
+    ]
 
 
 def wait_until(predicate: object, timeout_s: float, what: str) -> None:
@@ -123,7 +126,10 @@ def test_prometheus_counts_match_what_was_published(stack: Settings, worker: Wor
     n_invalid = sum(not r.valid for r in records)
     n_text = sum(r.valid and r.topic in (stack.topic_reviews, stack.topic_social) for r in records)
 
-    assert wait_for_query(stack, metric_in, lambda v: v - before[metric_in] >= 1000, 240) == before[metric_in] + 1000
+    assert (
+        wait_for_query(stack, metric_in, lambda v: v - before[metric_in] >= 1000, 240)
+        == before[metric_in] + 1000
+    )
     assert wait_for_query(stack, metric_dl, lambda v: v - before[metric_dl] >= n_invalid, 60) == (
         before[metric_dl] + n_invalid
     )

@@ -19,12 +19,19 @@ from infra.stack.process import port_is_open
 class WorkerProcess:
     """Start, kill and restart one worker on the test stack; its log goes to the stack's run folder."""
 
-    def __init__(self, settings: Settings, name: str = "worker", metrics_port: int | None = None,
-                 web_port: int | None = None) -> None:
-        self.settings = settings.model_copy(update={
-            "worker_metrics_port": metrics_port or settings.worker_metrics_port,
-            "worker_web_port": web_port or settings.worker_web_port,
-        })
+    def __init__(
+        self,
+        settings: Settings,
+        name: str = "worker",
+        metrics_port: int | None = None,
+        web_port: int | None = None,
+    ) -> None:
+        self.settings = settings.model_copy(
+            update={
+                "worker_metrics_port": metrics_port or settings.worker_metrics_port,
+                "worker_web_port": web_port or settings.worker_web_port,
+            }
+        )
         self.name = name
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = settings.state_dir / "run" / f"{name}.log"
@@ -34,7 +41,10 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "channelpulse", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "channelpulse", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from channelpulse.config import Settings
+from schemas.events import EventKind
+from streams.pipeline.processor import OBSERVATIONS_TOPIC, Processor
+from streams.pipeline.records import RawRecord
+from tests.unit.streams.fakes import FakeScorer
+
+TS = "2026-11-22T10:00:00+00:00"
+
+
+def rec(topic: str, offset: int, value: bytes | None, key: bytes | None = None) -> RawRecord:
+    return RawRecord(topic, 0, offset, key, value)
+
+
+def review(event_id: str, text: str) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "channel": "web",
+            "occurred_at": TS,
+            "item_id": "i1",
+            "text": text,
+            "rating": 4,
+        }
+    ).encode()
+
+
+def click(event_id: str, user: str, item: str, action: str) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "channel": "app",
+            "occurred_at": TS,
+            "user_id": user,
+            "item_id": item,
+            "action": action,
+        }
+    ).encode()
+
+
+def by_topic(emits: list[Any], topic: str) -> list[dict[str, Any]]:
+    return [json.loads(e.value) for e in emits if e.topic == topic]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+async def test_valid_reviews_are_scored_in_one_request_and_invalid_ones_dead_lettered(
+    settings: Settings,
+) -> None:
+    scorer = FakeScorer()
+    proc = Processor(settings, scorer, {}, {})
+    bad = [b"{not json", b'{"event_id": "x"}', b"\xff\xfe", None]
+    records = [
+        rec(settings.topic_reviews, 0, review("r1", "a bad product")),
+        *[rec(settings.topic_reviews, i + 1, v) for i, v in enumerate(bad)],
+        rec(settings.topic_reviews, 9, review("r2", "lovely")),
+    ]
+    result = await proc.process(EventKind.REVIEW, records)
+
+    assert scorer.calls == [("sentiment", 2)]
+    assert (result.valid, result.invalid) == (2, 4)
+    scores = by_topic(result.emits, settings.topic_sentiment)
+    assert [(s["event_id"], s["label"]) for s in scores] == [("r1", "negative"), ("r2", "positive")]
+    assert all(s["model"] == {"name": "sentiment", "version": "3"} and -1 <= s["score"] <= 1 for s in scores)
+    letters = by_topic(result.emits, settings.topic_deadletter)
+    assert [base64.b64decode(d["raw"]) for d in letters] == [
+        b"{not json",
+        b'{"event_id": "x"}',
+        b"\xff\xfe",
+        b"",
+    ]
+    assert [d["offset"] for d in letters] == [1, 2, 3, 4]
+    assert all(d["source_topic"] == settings.topic_reviews and d["error"] for d in letters)
+    observations = by_topic(result.emits, OBSERVATIONS_TOPIC)
+    assert [(o["channel"], o["label"]) for o in observations] == [("web", "negative"), ("web", "positive")]
+
+
+async def test_a_failing_scorer_is_retried_not_dropped(settings: Settings) -> None:
+    scorer = FakeScorer(fail_first=2)
+    proc = Processor(settings, scorer, {}, {})
+    result = await proc.process(
+        EventKind.SOCIAL,
+        [
+            rec(
+                settings.topic_social,
+                0,
+                json.dumps(
+                    {
+                        "event_id": "s1",
+                        "channel": "social:x",
+                        "occurred_at": TS,
+                        "text": "fine",
+                        "network": "x",
+                    }
+                ).encode(),
+            )
+        ],
+    )
+    assert [s["event_id"] for s in by_topic(result.emits, settings.topic_sentiment)] == ["s1"]
+
+
+async def test_clicks_update_user_state_in_order_and_exclude_purchases(settings: Settings) -> None:
+    scorer = FakeScorer()
+    users: dict[bytes, Any] = {}
+    proc = Processor(settings, scorer, users, {})
+    clicks = [
+        click("c1", "u1", "item-0", "view"),
+        click("c2", "u1", "item-0", "purchase"),
+        click("c3", "u2", "item-5", "view"),
+        click("c4", "u1", "item-1", "click"),
+    ]
+    result = await proc.process(
+        EventKind.CLICK, [rec(settings.topic_clicks, i, v) for i, v in enumerate(clicks)]
+    )
+
+    assert scorer.calls == [("recommend", 4)]
+    histories, excludes = scorer.requests[0]
+    assert histories == [["item-0"], ["item-0"], ["item-5"], ["item-0", "item-1"]]
+    assert excludes == [[], ["item-0"], [], ["item-0"]]
+    recs = by_topic(result.emits, settings.topic_recommendations)
+    assert [r["event_id"] for r in recs] == ["c1", "c2", "c3", "c4"]
+    assert "item-0" not in [i["item_id"] for i in recs[3]["items"]]
+    assert len(recs[0]["items"]) == settings.recommendation_k
+    assert users[b"u1"]["purchased"] == ["item-0"]
+
+
+async def test_catalog_items_are_validated_and_tombstones_accepted(settings: Settings) -> None:
+    proc = Processor(settings, FakeScorer(), {}, {})
+    item = json.dumps({"item_id": "i9", "title": "Lamp", "categories": ["home"], "price": 10.0}).encode()
+    result = await proc.process(
+        EventKind.CATALOG,
+        [
+            rec(settings.topic_catalog, 0, item),
+            rec(settings.topic_catalog, 1, None, key=b"i8"),
+            rec(settings.topic_catalog, 2, b"[]"),
+        ],
+    )
+    assert (result.valid, result.invalid) == (2, 1)
+
+
+def reading(event_id: str, sensor: str, value: float) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "channel": "iot:plant-7",
+            "occurred_at": TS,
+            "sensor_id": sensor,
+            "metric": "temp",
+            "value": value,
+        }
+    ).encode()
+
+
+async def test_sensor_windows_persist_and_one_alert_per_episode(settings: Settings) -> None:
+    scorer = FakeScorer()
+    sensors: dict[bytes, Any] = {}
+    proc = Processor(settings, scorer, {}, sensors)
+    values = [1.0, 2.0, 90.0, 95.0, 3.0, 99.0]
+    first = await proc.process(
+        EventKind.SENSOR,
+        [rec(settings.topic_sensors, i, reading(f"e{i}", "s1", v)) for i, v in enumerate(values[:3])],
+    )
+    second = await proc.process(
+        EventKind.SENSOR,
+        [rec(settings.topic_sensors, i, reading(f"e{i}", "s1", v)) for i, v in enumerate(values[3:], 3)],
+    )
+    scores = by_topic(first.emits + second.emits, settings.topic_anomalies)
+    assert [s["is_anomaly"] for s in scores] == [False, False, True, True, False, True]
+    assert [s["event_id"] for s in scores] == [f"e{i}" for i in range(6)]
+    alerts = by_topic(first.emits + second.emits, settings.topic_alerts)
+    assert len(alerts) == 1 and alerts[0]["sensor_id"] == "s1" and alerts[0]["kind"] == "sensor_anomaly"
+    assert sensors[b"s1"]["values"][-6:] == values
