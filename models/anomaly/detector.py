@@ -29,9 +29,12 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from models.contract import ANOMALY_MODEL
 
 MAD_TO_SIGMA = 1.4826
 STATISTICS = ("value", "level", "burst", "collapse")
@@ -77,8 +80,23 @@ class DetectorParams:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text: str) -> DetectorParams:
-        return cls.from_dict(json.loads(text))
+    def from_meta(cls, path: str | Path) -> DetectorParams:
+        """The ``parameters`` of a Triton version's meta.json."""
+        return cls.from_dict(json.loads(Path(path).read_text())["parameters"])
+
+
+def shipped_params(repository: Path) -> DetectorParams:
+    """Parameters of the newest version of the ``anomaly`` model in a Triton model repository.
+
+    The stream side sizes its :class:`~models.anomaly.window.SensorWindow` (``width``, ``cooldown``)
+    from these, so the windows it sends match what the served version reads.
+    """
+    versions = [
+        d for d in (repository / ANOMALY_MODEL).iterdir() if d.name.isdigit() and (d / "meta.json").exists()
+    ]
+    if not versions:
+        raise FileNotFoundError(f"no version of {ANOMALY_MODEL!r} with a meta.json in {repository}")
+    return DetectorParams.from_meta(max(versions, key=lambda d: int(d.name)) / "meta.json")
 
 
 def rolling_mean(values: np.ndarray, span: int) -> np.ndarray:
