@@ -97,6 +97,26 @@ class Settings(BaseSettings):
         default="alerts", description="Output: alerts (negative-sentiment surges, sensor anomalies)."
     )
     topic_deadletter: str = Field(default="deadletter", description="Output: invalid input with reasons.")
+    topic_drift_reports: str = Field(default="drift.reports", description="Lifecycle: one report per drift window.")
+    topic_retrain_requests: str = Field(
+        default="retrain.requests", description="Lifecycle: retrain requests (drift trigger or CLI)."
+    )
+    topic_model_updates: str = Field(
+        default="model.updates", description="Lifecycle: promotions, rejections and rollbacks of model versions."
+    )
+
+    # --- drift ---------------------------------------------------------------------------------
+    drift_window: int = Field(default=500, description="Scored events in one drift window (per worker, per model).")
+    drift_alpha: float = Field(
+        default=0.01, description="Family-wise p-value under which a drift window counts as drifted."
+    )
+    drift_consecutive: int = Field(default=3, description="Drifted windows in a row that request one retrain.")
+    drift_cooldown_windows: int = Field(
+        default=10, description="Windows after a retrain request during which drift cannot request another."
+    )
+    retrain_cooldown_s: float = Field(
+        default=600.0, description="The retrainer ignores further requests for a model this long after a retrain."
+    )
 
     # --- models ------------------------------------------------------------------------------
     model_repository_source: Path = Field(
@@ -154,6 +174,9 @@ class Settings(BaseSettings):
             self.topic_analytics,
             self.topic_alerts,
             self.topic_deadletter,
+            self.topic_drift_reports,
+            self.topic_retrain_requests,
+            self.topic_model_updates,
         )
 
 

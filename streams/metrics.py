@@ -117,3 +117,19 @@ def register_target(targets_file: Path, address: str) -> None:
 def unregister_target(targets_file: Path, address: str) -> None:
     """Remove this worker's metrics address (on clean shutdown)."""
     _rewrite_targets(targets_file, add=None, remove=address)
+
+DRIFT_P_VALUE = Gauge(
+    "channelpulse_drift_p_value", "Family-wise p-value of the latest drift window.", ["model"], registry=REGISTRY
+)
+DRIFT_WINDOWS = Counter(
+    "channelpulse_drift_windows", "Completed drift windows.", ["model", "drifted"], registry=REGISTRY
+)
+RETRAIN_REQUESTS = Counter(
+    "channelpulse_retrain_requests", "Retrain requests this worker's drift monitor made.", ["model"],
+    registry=REGISTRY,
+)
+METRIC_NAMES = METRIC_NAMES | {
+    "channelpulse_drift_p_value",
+    "channelpulse_drift_windows_total",
+    "channelpulse_retrain_requests_total",
+}

@@ -9,6 +9,7 @@ from models.contract import RECOMMENDER_MODEL
 from models.recommend.state import UserState
 from schemas.outputs import ModelRef, Recommendation, RecommendedItem
 from schemas.validation import encode, output_key
+from streams.pipeline.observations import observation
 from streams.pipeline.records import Emit, RawRecord, utcnow
 from streams.scoring.retry import until_scored
 
@@ -34,6 +35,7 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
     model = ModelRef(name=RECOMMENDER_MODEL, version=batch.version)
     scored_at = utcnow()
     emits = []
+    rows = []
     for (record, event), items in zip(valid, batch.items, strict=True):
         rec = Recommendation(
             event_id=event.event_id,
@@ -51,4 +53,9 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
                 "recommendations",
             )
         )
+        emits.append(observation(event.channel, "click", event.occurred_at, action=event.action))
+        rows.append(
+            {**event.model_dump(mode="json"), "recommended": [i for i, _ in items], "model_version": batch.version}
+        )
+    proc.to_lake("click", rows)
     return emits

@@ -7,15 +7,15 @@ from typing import Any
 
 from channelpulse.config import Settings
 from schemas.events import EventKind
-from streams.kafka_io import INTERNAL_TOPICS
-from streams.pipeline.observations import observation
+from streams.lake.writer import LakeWriter
+from streams.pipeline.clicks import recommend_clicks
+from streams.pipeline.drift import DriftWatch
 from streams.pipeline.records import BatchResult, RawRecord
+from streams.pipeline.sensors import score_sensors
 from streams.pipeline.sentiment import score_texts
 from streams.pipeline.validate import split_valid
 from streams.scoring.base import Scorer
-from streams.scoring.retry import until_scored
 
-OBSERVATIONS_TOPIC = INTERNAL_TOPICS[0]
 State = MutableMapping[Any, Any]
 
 
@@ -25,11 +25,26 @@ class Processor:
     ``users`` and ``sensors`` hold per-key state (a Faust table in the worker, a dict in tests).
     """
 
-    def __init__(self, settings: Settings, scorer: Scorer, users: State, sensors: State) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        scorer: Scorer,
+        users: State,
+        sensors: State,
+        drift: DriftWatch | None = None,
+        lake: LakeWriter | None = None,
+    ) -> None:
         self.settings = settings
         self.scorer = scorer
         self.users = users
         self.sensors = sensors
+        self.drift = drift
+        self.lake = lake
+
+    def to_lake(self, kind: str, rows: list[dict[str, Any]]) -> None:
+        """File scored events in the event lake (when there is one): the retrainer's training data."""
+        if self.lake is not None and rows:
+            self.lake.extend(kind, rows)
 
     def kind_of(self, topic: str) -> EventKind:
         s = self.settings
@@ -48,43 +63,15 @@ class Processor:
             tombstones = [r for r in records if r.value is None]
             result.valid += len(tombstones)
             records = [r for r in records if r.value is not None]
-        valid = split_valid(
-            kind, records, self.settings.topic_deadletter, self.settings.max_event_bytes, result
-        )
+        valid = split_valid(kind, records, self.settings.topic_deadletter, self.settings.max_event_bytes, result)
         if not valid:
             return result
         if kind in (EventKind.REVIEW, EventKind.SOCIAL):
-            scored, _batch = await until_scored(
-                lambda: score_texts(valid, self.scorer, self.settings.topic_sentiment), "sentiment batch"
-            )
-            for (emit, score), (_, event) in zip(scored, valid, strict=True):
-                result.emits.append(emit)
-                result.emits.append(
-                    observation(
-                        OBSERVATIONS_TOPIC,
-                        event.channel,
-                        kind.value,
-                        event.occurred_at,
-                        label=score.label,
-                        score=score.score,
-                    )
-                )
+            result.emits.extend(await score_texts(kind, valid, self))
         elif kind is EventKind.CLICK:
-            from streams.pipeline.clicks import recommend_clicks
-
             result.emits.extend(await recommend_clicks(valid, self))
-            for _, event in valid:
-                result.emits.append(
-                    observation(
-                        OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at, action=event.action
-                    )
-                )
         elif kind is EventKind.SENSOR:
-            from streams.pipeline.sensors import score_sensors
-
             result.emits.extend(await score_sensors(valid, self))
-            for _, event in valid:
-                result.emits.append(
-                    observation(OBSERVATIONS_TOPIC, event.channel, kind.value, event.occurred_at)
-                )
+        else:
+            self.to_lake(kind.value, [event.model_dump(mode="json") for _, event in valid])
         return result

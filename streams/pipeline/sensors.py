@@ -12,6 +12,7 @@ from models.anomaly.window import SensorWindow
 from models.contract import ANOMALY_MODEL
 from schemas.outputs import Alert, AlertKind, AnomalyScore, ModelRef
 from schemas.validation import encode, output_key
+from streams.pipeline.observations import observation
 from streams.pipeline.records import Emit, RawRecord, utcnow
 from streams.scoring.retry import until_scored
 
@@ -38,6 +39,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
     model = ModelRef(name=ANOMALY_MODEL, version=batch.version)
     scored_at = utcnow()
     emits = []
+    rows = []
     for (record, event), score, flag in zip(valid, batch.scores, batch.flags, strict=True):
         out = AnomalyScore(
             event_id=event.event_id,
@@ -58,6 +60,15 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 "anomalies",
             )
         )
+        emits.append(observation(event.channel, "sensor", event.occurred_at))
+        rows.append(
+            {
+                **event.model_dump(mode="json"),
+                "anomaly_score": out.anomaly_score,
+                "is_anomaly": out.is_anomaly,
+                "model_version": batch.version,
+            }
+        )
         if windows[event.sensor_id.encode("utf-8")].episodes.observe(bool(flag)):
             alert = Alert(
                 alert_id=f"sensor_anomaly:{event.sensor_id}:{event.event_id}"[:128],
@@ -69,9 +80,8 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 f"{settings.anomaly_cooldown} readings belong to this episode",
                 raised_at=scored_at,
             )
-            emits.append(
-                Emit(settings.topic_alerts, output_key(alert), encode(alert), event.occurred_at, "alerts")
-            )
+            emits.append(Emit(settings.topic_alerts, output_key(alert), encode(alert), event.occurred_at, "alerts"))
     for key, window in windows.items():
         proc.sensors[key] = window.to_dict()
+    proc.to_lake("sensor", rows)
     return emits

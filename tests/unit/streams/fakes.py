@@ -28,9 +28,7 @@ class FakeScorer:
     async def sentiment(self, texts: Sequence[str]) -> SentimentBatch:
         self._maybe_fail()
         self.calls.append(("sentiment", len(texts)))
-        probs = np.array(
-            [[0.8, 0.1, 0.1] if "bad" in t else [0.1, 0.1, 0.8] for t in texts], dtype=np.float32
-        )
+        probs = np.array([[0.8, 0.1, 0.1] if "bad" in t else [0.1, 0.1, 0.8] for t in texts], dtype=np.float32)
         return SentimentBatch(probs, np.zeros((len(texts), 4), np.float32), "3")
 
     async def recommend(
@@ -39,9 +37,7 @@ class FakeScorer:
         self._maybe_fail()
         self.calls.append(("recommend", len(histories)))
         self.requests.append(([list(h) for h in histories], [list(e) for e in excludes]))
-        items = [
-            [(i, 1.0 / (n + 1)) for n, i in enumerate(x for x in CATALOG if x not in e)][:k] for e in excludes
-        ]
+        items = [[(i, 1.0 / (n + 1)) for n, i in enumerate(x for x in CATALOG if x not in e)][:k] for e in excludes]
         return RecommendationBatch(items, "1")
 
     async def anomaly(self, windows: np.ndarray) -> AnomalyBatch:

@@ -21,9 +21,7 @@ def test_time_range_selects_rows_and_prunes_partitions(tmp_path: Path) -> None:
     everything = read_lake(tmp_path, "reviews")
     assert len(everything) == 18
     assert everything["day"].to_list() == sorted(everything["day"].to_list())
-    window = read_lake(
-        tmp_path, "reviews", start=DAY0 + timedelta(days=1, minutes=2), end=DAY0 + timedelta(days=2)
-    )
+    window = read_lake(tmp_path, "reviews", start=DAY0 + timedelta(days=1, minutes=2), end=DAY0 + timedelta(days=2))
     assert window["day"].to_list() == [1, 1, 1, 1]
     assert window["i"].to_list() == [2, 3, 4, 5]
     naive_start = (DAY0 + timedelta(days=2)).replace(tzinfo=None)

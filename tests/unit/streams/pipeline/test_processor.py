@@ -8,7 +8,8 @@ import pytest
 
 from channelpulse.config import Settings
 from schemas.events import EventKind
-from streams.pipeline.processor import OBSERVATIONS_TOPIC, Processor
+from streams.pipeline.observations import OBSERVATIONS_TOPIC
+from streams.pipeline.processor import Processor
 from streams.pipeline.records import RawRecord
 from tests.unit.streams.fakes import FakeScorer
 
@@ -119,9 +120,7 @@ async def test_clicks_update_user_state_in_order_and_exclude_purchases(settings:
         click("c3", "u2", "item-5", "view"),
         click("c4", "u1", "item-1", "click"),
     ]
-    result = await proc.process(
-        EventKind.CLICK, [rec(settings.topic_clicks, i, v) for i, v in enumerate(clicks)]
-    )
+    result = await proc.process(EventKind.CLICK, [rec(settings.topic_clicks, i, v) for i, v in enumerate(clicks)])
 
     assert scorer.calls == [("recommend", 4)]
     histories, excludes = scorer.requests[0]
@@ -180,3 +179,23 @@ async def test_sensor_windows_persist_and_one_alert_per_episode(settings: Settin
     alerts = by_topic(first.emits + second.emits, settings.topic_alerts)
     assert len(alerts) == 1 and alerts[0]["sensor_id"] == "s1" and alerts[0]["kind"] == "sensor_anomaly"
     assert sensors[b"s1"]["values"][-6:] == values
+
+
+async def test_every_valid_event_feeds_analytics_and_the_lake(settings: Settings, tmp_path: Any) -> None:
+    from streams.lake.reader import read_lake
+    from streams.lake.writer import LakeWriter
+
+    lake = LakeWriter(tmp_path, flush_rows=10_000)
+    proc = Processor(settings, FakeScorer(), {}, {}, lake=lake)
+    await proc.process(
+        EventKind.REVIEW, [rec(settings.topic_reviews, 0, review("r1", "bad")), rec(settings.topic_reviews, 1, b"oops")]
+    )
+    clicks = await proc.process(EventKind.CLICK, [rec(settings.topic_clicks, 0, click("c1", "u1", "item-3", "view"))])
+    sensors = await proc.process(EventKind.SENSOR, [rec(settings.topic_sensors, 0, reading("e1", "s1", 5.0))])
+    lake.close()
+    assert [o["kind"] for o in by_topic(clicks.emits + sensors.emits, OBSERVATIONS_TOPIC)] == ["click", "sensor"]
+    reviews = read_lake(tmp_path, "review")
+    assert reviews["event_id"].to_list() == ["r1"] and reviews["label"].to_list() == ["negative"]
+    assert reviews["rating"].to_list() == [4]
+    assert read_lake(tmp_path, "click")["recommended"].to_list()[0][:2] == ["item-0", "item-1"]
+    assert read_lake(tmp_path, "sensor")["value"].to_list() == [5.0]
