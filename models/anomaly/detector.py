@@ -62,8 +62,10 @@ class DetectorParams:
     def __post_init__(self) -> None:
         if self.width < self.min_history + 1 or self.min_history < max(self.level_span, self.activity_span):
             raise ValueError("need width > min_history >= level_span and activity_span")
-        if self.season < 0 or self.seasons_back < 1 or not 0 <= self.phase_tolerance < max(self.season, 1):
-            raise ValueError("need season >= 0, seasons_back >= 1, 0 <= phase_tolerance < season")
+        if self.season < 0 or self.seasons_back < 1 or self.phase_tolerance < 0:
+            raise ValueError("need season >= 0 (0: not seasonal), seasons_back >= 1, phase_tolerance >= 0")
+        if self.season and 2 * self.phase_tolerance >= self.season:
+            raise ValueError("need phase_tolerance < season / 2")
         if not 0.0 < self.threshold < 1.0 or self.z_half <= 0.0:
             raise ValueError("need 0 < threshold < 1 and z_half > 0")
 
@@ -91,9 +93,7 @@ def shipped_params(repository: Path) -> DetectorParams:
     The stream side sizes its :class:`~models.anomaly.window.SensorWindow` (``width``, ``cooldown``)
     from these, so the windows it sends match what the served version reads.
     """
-    versions = [
-        d for d in (repository / ANOMALY_MODEL).iterdir() if d.name.isdigit() and (d / "meta.json").exists()
-    ]
+    versions = [d for d in (repository / ANOMALY_MODEL).iterdir() if d.name.isdigit() and (d / "meta.json").exists()]
     if not versions:
         raise FileNotFoundError(f"no version of {ANOMALY_MODEL!r} with a meta.json in {repository}")
     return DetectorParams.from_meta(max(versions, key=lambda d: int(d.name)) / "meta.json")
@@ -187,10 +187,14 @@ class AnomalyDetector:
         activity_point[:, 1:] = np.abs(np.diff(w, axis=1))
         activity = rolling_mean(activity_point, p.activity_span)
         log_activity = np.log(activity + floor[:, None])
+        # point-to-point noise (robust, from first differences): no reading is judged more finely
+        noise = MAD_TO_SIGMA * nan_median(activity_point[:, 1:]) / np.sqrt(2.0)
+        value_floor = np.maximum(floor, noise)
+        level_floor = np.maximum(floor, noise / np.sqrt(p.level_span))
         # (feature, span, side, floor, phase-dependent): dispersion is compared with the whole window
         series = (
-            (w, 1, 0, floor, True),
-            (rolling_mean(w, p.level_span), p.level_span, 0, floor, True),
+            (w, 1, 0, value_floor, True),
+            (rolling_mean(w, p.level_span), p.level_span, 0, level_floor, True),
             (activity, p.activity_span, 1, floor, False),
             (log_activity, p.activity_span, -1, log_floor, False),
         )

@@ -29,8 +29,7 @@ def load_series(csv_path: Path, window_times: list[list[str]]) -> NabSeries:
     values = np.array([float(row["value"]) for row in rows], dtype=np.float64)
     index = {ts: i for i, ts in enumerate(timestamps)}
     windows = tuple(
-        (index[datetime.fromisoformat(start)], index[datetime.fromisoformat(end)])
-        for start, end in window_times
+        (index[datetime.fromisoformat(start)], index[datetime.fromisoformat(end)]) for start, end in window_times
     )
     return NabSeries(csv_path.name, timestamps, values, windows)
 

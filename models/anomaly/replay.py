@@ -26,9 +26,7 @@ class ReplayResult:
     episode_starts: np.ndarray
 
 
-def replay(
-    values: Iterable[float], scorer: Scorer, width: int, cooldown: int, batch_size: int = 256
-) -> ReplayResult:
+def replay(values: Iterable[float], scorer: Scorer, width: int, cooldown: int, batch_size: int = 256) -> ReplayResult:
     """Score every reading of ``values`` from the window it would have had at that time."""
     window = SensorWindow(width, cooldown)
     windows = []
