@@ -1,0 +1,1 @@
+"""Grafana provisioning and dashboards, and the PromQL checks that keep them true to the exporters."""
