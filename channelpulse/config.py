@@ -74,7 +74,10 @@ class Settings(BaseSettings):
     )
     recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
     anomaly_window: int = Field(
-        default=288, description="Readings of a sensor the anomaly model sees (288 = one day at 5 minutes)."
+        default=1024,
+        description="Readings of a sensor the anomaly model sees (1024 = 3.5 days at 5 minutes); at least the "
+        "served model's `width` (models/repository/anomaly/<version>/meta.json), which needs 3 days of history "
+        "for its daily-seasonal references.",
     )
     anomaly_cooldown: int = Field(
         default=48, description="Readings after a flag during which further flags belong to the same episode."
