@@ -43,6 +43,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=settings.data_dir / "sensors" / "nab_artificial")
     parser.add_argument("--repository", type=Path, default=settings.model_repository_source)
+    parser.add_argument(
+        "--cooldown", type=int, default=settings.anomaly_cooldown, help="quiet readings that re-arm the alert"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
 
@@ -53,8 +56,8 @@ def main() -> int:
     results: dict[str, dict[str, NabFileScore]] = {name: {} for name in DETECTORS}
     started = time.perf_counter()
     for series in corpus:
-        ours = replay(series.values, detector.score, params.width, params.cooldown)
-        zscore = replay(series.values, baseline.score, params.width, params.cooldown)
+        ours = replay(series.values, detector.score, params.width, args.cooldown)
+        zscore = replay(series.values, baseline.score, params.width, args.cooldown)
         detections = {
             "anomaly": ours.episode_starts,
             "anomaly-raw": ours.flags,
@@ -67,7 +70,10 @@ def main() -> int:
     elapsed = time.perf_counter() - started
 
     readings = sum(len(s.values) for s in corpus)
-    print(f"NAB standard profile (TP 1, FP 0.11, FN 1); {len(corpus)} series, {readings} readings, {elapsed:.1f} s")
+    print(
+        f"NAB standard profile (TP 1, FP 0.11, FN 1); {len(corpus)} series, {readings} readings, "
+        f"window {params.width}, cooldown {args.cooldown}; {elapsed:.1f} s"
+    )
     print("normalised score per series (n/a: no labelled window), raw score and false positives in brackets")
     print(f"{'series':36s}" + "".join(f"{name:>22s}" for name in DETECTORS))
     for series in corpus:
@@ -86,6 +92,7 @@ def main() -> int:
     if args.json:
         payload = {
             "parameters": params.to_dict(),
+            "cooldown": args.cooldown,
             "totals": {name: {**vars(t), "normalised": t.normalised} for name, t in totals.items()},
             "series": {
                 name: {f: {**vars(s), "normalised": s.normalised} for f, s in per.items()}

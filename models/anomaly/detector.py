@@ -57,7 +57,6 @@ class DetectorParams:
     min_history: int = 288
     z_half: float = 3.0
     threshold: float = 0.5
-    cooldown: int = 288
 
     def __post_init__(self) -> None:
         if self.width < self.min_history + 1 or self.min_history < max(self.level_span, self.activity_span):
@@ -90,8 +89,9 @@ class DetectorParams:
 def shipped_params(repository: Path) -> DetectorParams:
     """Parameters of the newest version of the ``anomaly`` model in a Triton model repository.
 
-    The stream side sizes its :class:`~models.anomaly.window.SensorWindow` (``width``, ``cooldown``)
-    from these, so the windows it sends match what the served version reads.
+    The windows the stream side sends (``Settings.anomaly_window``) must hold at least ``width`` values;
+    narrower ones are scored from what they hold (no seasonal references below ``2 * season + 1``, no
+    score at all up to ``min_history``).
     """
     versions = [d for d in (repository / ANOMALY_MODEL).iterdir() if d.name.isdigit() and (d / "meta.json").exists()]
     if not versions:

@@ -58,7 +58,8 @@ def test_anomaly_model_scores_a_batch_like_the_pure_detector(stack: Settings) ->
 
 
 def test_anomaly_model_accepts_narrower_and_padded_windows(stack: Settings) -> None:
-    """A 400-wide window, the same left-padded to full width, and extra padding all score the same."""
+    """A 400-wide window, the same left-padded to full width, and extra padding all score the same;
+    a window too short to score gives 0."""
     client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
     params = shipped_params(stack.model_repository_source)
     padded = _batch(params.width)[3:]
@@ -70,3 +71,6 @@ def test_anomaly_model_accepts_narrower_and_padded_windows(stack: Settings) -> N
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
     np.testing.assert_allclose(results[0], results[2], rtol=1e-6)
     assert results[0][1] > results[0][0]
+    # fewer readings than min_history: not scored yet (the server logs a warning once)
+    too_short, too_short_flags, _ = _infer(client, padded[:, -params.min_history :])
+    assert too_short[:, 0].tolist() == [0.0, 0.0] and not too_short_flags.any()

@@ -22,10 +22,18 @@ class TritonPythonModel:
     def initialize(self, args):
         version_dir = os.path.join(args["model_repository"], args["model_version"])
         self.detector = AnomalyDetector(DetectorParams.from_meta(os.path.join(version_dir, "meta.json")))
+        self.warned_narrow = False
 
     def execute(self, requests):
         windows = [pb_utils.get_input_tensor_by_name(r, ANOMALY_IN_WINDOW).as_numpy() for r in requests]
         width = max(w.shape[1] for w in windows)
+        params = self.detector.params
+        if width <= params.min_history and not self.warned_narrow:
+            self.warned_narrow = True
+            pb_utils.Logger.log_warn(
+                f"anomaly: windows of {width} values are never scored (min_history {params.min_history}); "
+                f"send {params.width} (CHANNELPULSE_ANOMALY_WINDOW)"
+            )
         padded = np.full((sum(len(w) for w in windows), width), np.nan, dtype=np.float32)
         row = 0
         for w in windows:

@@ -15,8 +15,9 @@ from models.anomaly.nab_corpus import load_corpus
 from models.anomaly.replay import replay
 
 # A small, non-seasonal configuration keeps the synthetic tests fast; the seasonal ones use season=48.
-PLAIN = DetectorParams(width=300, season=0, min_history=100, cooldown=50)
-SEASONAL = DetectorParams(width=200, season=48, phase_tolerance=3, min_history=96, cooldown=50)
+PLAIN = DetectorParams(width=300, season=0, min_history=100)
+SEASONAL = DetectorParams(width=200, season=48, phase_tolerance=3, min_history=96)
+COOLDOWN = 50
 
 
 def _noise(n: int, seed: int = 0) -> np.ndarray:
@@ -24,7 +25,7 @@ def _noise(n: int, seed: int = 0) -> np.ndarray:
 
 
 def _run(values: np.ndarray, params: DetectorParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    result = replay(values, AnomalyDetector(params).score, params.width, params.cooldown)
+    result = replay(values, AnomalyDetector(params).score, params.width, COOLDOWN)
     return result.scores, result.flags, result.episode_starts
 
 
@@ -115,7 +116,7 @@ def test_statistics_name_what_fired() -> None:
 
 
 def test_parameters_round_trip_and_reject_unknown_keys(tmp_path: Path) -> None:
-    params = DetectorParams(width=500, cooldown=10)
+    params = DetectorParams(width=500, z_half=2.5)
     assert DetectorParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
     with pytest.raises(ValueError, match="unknown"):
         DetectorParams.from_dict({"widht": 10})
