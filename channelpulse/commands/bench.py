@@ -1,0 +1,75 @@
+"""`channelpulse bench`: throughput, end-to-end latency and scaling of the pipelines against their limits."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from channelpulse.config import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from streams.bench.options import DEFAULT_RATES, QUICK_DURATION_S
+    from streams.bench.workload import PIPELINES
+
+    parser = sub.add_parser(
+        "bench",
+        help="measure throughput and latency of each pipeline against the model, Triton and Kafka limits",
+        description="Drives the real stack (started if it is not up, stopped again after) with real worker "
+        "processes in a private namespace of topics: per pipeline the maximum sustainable rate (a backlog "
+        "drained), end-to-end p50/p95/p99 latency at fixed offered rates, and in the same run the limits on "
+        "the same batches (model alone in process, Triton alone, a bare aiokafka consume-produce loop), one "
+        "worker against two, and the drain of a burst. Writes bench.json and bench.png to --out. "
+        "With --model-speed: only the CPU speed of the sentiment model under torch and ONNX Runtime.",
+    )
+    parser.add_argument("--duration", type=float, default=None, help="seconds per timed phase (default 15; quick 2)")
+    parser.add_argument(
+        "--rates",
+        default=None,
+        help=f"fixed offered rates: events/s (200) or shares of the measured maximum (0.5x); default {DEFAULT_RATES}",
+    )
+    parser.add_argument(
+        "--pipelines", default=",".join(PIPELINES), help=f"comma-separated subset of {','.join(PIPELINES)}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"seconds-long smoke run (CI): {QUICK_DURATION_S:g}s phases, rate 0.5x"
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench-results"), help="folder for bench.json and bench.png")
+    parser.add_argument("--no-scaling", action="store_true", help="skip one-vs-two workers and the lag drain")
+    parser.add_argument(
+        "--model-speed",
+        action="store_true",
+        help="only the sentiment model's CPU speed: torch fp32 vs ONNX Runtime fp32 and dynamic int8",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.bench.options import DEFAULT_RATES, QUICK_DURATION_S, BenchOptions
+    from streams.bench.rates import parse_rates
+
+    command = "channelpulse " + shlex.join(sys.argv[1:])
+    duration = args.duration if args.duration is not None else (QUICK_DURATION_S if args.quick else 15.0)
+    if args.model_speed:
+        from streams.bench.model_speed import run_model_speed
+
+        run_model_speed(settings, args.out, quick=args.quick, command=command)
+        return 0
+    from streams.bench.runner import run_bench
+
+    try:
+        options = BenchOptions(
+            duration_s=duration,
+            rates=parse_rates(args.rates or ("0.5x" if args.quick else DEFAULT_RATES)),
+            pipelines=[p.strip() for p in args.pipelines.split(",") if p.strip()],
+            quick=args.quick,
+            out_dir=args.out,
+            scaling=not args.no_scaling,
+        )
+    except ValueError as exc:
+        print(f"channelpulse bench: {exc}", file=sys.stderr)
+        return 2
+    run_bench(settings, options, command)
+    return 0

@@ -1,0 +1,56 @@
+"""(a) The model alone: the same batches scored in this process by the code Triton's adapter wraps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.bench.batches import Batch
+
+Runner = Callable[..., Any]
+
+
+def load_runner(pipeline: str, version_dir: Path) -> Runner:
+    """The in-process scoring call of ``pipeline`` for the version in ``version_dir``."""
+    if pipeline == "sentiment":
+        from models.sentiment.model import SentimentModel
+
+        model = SentimentModel.load(version_dir)
+        return lambda texts: model.predict(texts, batch_size=len(texts))
+    if pipeline == "recommendation":
+        from models.recommend.recommender import Recommender
+
+        return Recommender.load(version_dir).recommend
+    if pipeline == "sensors":
+        from models.anomaly.detector import AnomalyDetector, DetectorParams
+
+        return AnomalyDetector(DetectorParams.from_meta(version_dir / "meta.json")).score
+    raise ValueError(f"pipeline {pipeline!r} has no model")
+
+
+def measure_model(runner: Runner, batches: list[Batch], duration_s: float) -> dict[str, Any]:
+    """Score batches in turn (after one untimed warm-up call) for about ``duration_s`` seconds."""
+    if not batches:
+        raise ValueError("no batches to score")
+    runner(*batches[0])
+    events = calls = 0
+    times = []
+    started = time.perf_counter()
+    while calls == 0 or time.perf_counter() - started < duration_s:
+        batch = batches[calls % len(batches)]
+        t0 = time.perf_counter()
+        runner(*batch)
+        times.append(time.perf_counter() - t0)
+        events += len(batch[0])
+        calls += 1
+    elapsed = time.perf_counter() - started
+    return {
+        "events_per_s": round(events / elapsed, 2),
+        "batches": calls,
+        "batch_size": round(events / calls, 1),
+        "batch_p50_ms": round(float(np.median(times)) * 1000, 2),
+    }

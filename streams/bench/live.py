@@ -1,0 +1,190 @@
+"""The measurements that need the running stack: each pipeline through real workers, its limits on
+the same batches, one worker against two, and the drain of a burst."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from channelpulse.config import Settings
+from streams.bench import phases
+from streams.bench.batches import scoring_batches
+from streams.bench.collector import OutputCollector
+from streams.bench.limits import latest_version_dir
+from streams.bench.limits.kafka import measure_bare_loop
+from streams.bench.limits.model import load_runner, measure_model
+from streams.bench.limits.triton import measure_triton
+from streams.bench.loadgen import LoadGenerator
+from streams.bench.namespace import topic_prefix
+from streams.bench.options import BenchOptions
+from streams.bench.stack_guard import model_ready
+from streams.bench.workers import WorkerGroup, metric_sum
+from streams.bench.workload import MalformedSource, PipelineSpec, Source, TemplateSource, pipeline_specs
+
+log = logging.getLogger(__name__)
+
+LIMIT_BATCHES = 64
+SETTLE_TIMEOUT_S = 120.0
+
+
+class LiveBench:
+    """One run's workers, producer and sources, in a bench namespace (see streams.bench.namespace)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        run: str,
+        options: BenchOptions,
+        producer: AIOKafkaProducer,
+        group: WorkerGroup,
+        sources: dict[str, Source],
+    ) -> None:
+        self.settings = settings
+        self.run = run
+        self.options = options
+        self.producer = producer
+        self.group = group
+        self.sources = sources
+        self.specs = pipeline_specs(settings)
+        self.generators = {name: LoadGenerator(producer, src, name) for name, src in sources.items()}
+        self.collectors: dict[str, OutputCollector] = {}
+        self.max_rates: dict[str, float] = {}
+
+    @property
+    def batch(self) -> int:
+        return self.settings.batch_max_size
+
+    async def collector(self, name: str) -> OutputCollector:
+        if name not in self.collectors:
+            collector = OutputCollector(self.settings, self.specs[name].output_topic)
+            await collector.start()
+            self.collectors[name] = collector
+        return self.collectors[name]
+
+    async def close(self) -> None:
+        for collector in self.collectors.values():
+            await collector.stop()
+
+    def backlog_size(self, events_per_s: float) -> int:
+        """Events that keep the workers busy for about ``duration_s`` at ``events_per_s``."""
+        return int(min(200_000, max(4 * self.batch, events_per_s * self.options.duration_s)))
+
+    # --- one pipeline through the workers ----------------------------------------------------
+    async def pipeline(self, name: str) -> dict[str, Any]:
+        spec = self.specs[name]
+        if spec.model is not None and not model_ready(self.settings, spec.model):
+            return {"skipped": f"model {spec.model!r} is not ready on Triton {self.settings.triton_grpc_url}"}
+        collector = await self.collector(name)
+        gen = self.generators[name]
+        warm = await phases.probe(collector, gen, 2 * self.batch, SETTLE_TIMEOUT_S)
+        if not warm.complete:
+            return {"failed": f"not every warm-up event had its output within {SETTLE_TIMEOUT_S:.0f}s"}
+        estimate = await phases.probe(collector, gen, 8 * self.batch, SETTLE_TIMEOUT_S)
+        drain = await phases.drain_backlog(
+            self.group, gen, spec, self.backlog_size(estimate.events_per_s), self.options.drain_timeout_s
+        )
+        result: dict[str, Any] = {
+            "input_topics": list(spec.input_topics),
+            "output_topic": spec.output_topic,
+            "warmup_s": round(warm.seconds, 2),
+            "probe_events_per_s": round(estimate.events_per_s, 1),
+            "max": drain.to_dict(),
+            "rates": [],
+        }
+        if drain.events_per_s is None:
+            result["failed"] = "the backlog did not drain in time"
+            return result
+        self.max_rates[name] = drain.events_per_s
+        for spec_rate in self.options.rates:
+            rate = spec_rate.resolve(drain.events_per_s)
+            if rate is None:
+                continue
+            measured = await phases.at_rate(
+                collector, gen, spec_rate.label, rate, self.options.duration_s, max(15.0, 2 * self.options.duration_s)
+            )
+            result["rates"].append(measured.to_dict())
+        return result
+
+    # --- the limits on the same batches ------------------------------------------------------
+    async def limits(self, name: str) -> dict[str, Any]:
+        spec = self.specs[name]
+        if spec.model is None:
+            return {"bare_aiokafka_loop": await self.bare_loop(name)}
+        source = self.sources[name]
+        assert isinstance(source, TemplateSource)
+        batches = scoring_batches(name, source.bodies[: LIMIT_BATCHES * self.batch], self.settings)
+        out: dict[str, Any] = {}
+        version_dir = latest_version_dir(self.settings.model_repository, spec.model)
+        if version_dir is None:
+            out["model_alone"] = {"skipped": f"no version of {spec.model} in {self.settings.model_repository}"}
+        else:
+            runner = await asyncio.to_thread(load_runner, name, version_dir)
+            measured = await asyncio.to_thread(measure_model, runner, batches, self.options.limit_duration_s)
+            out["model_alone"] = {"version_dir": str(version_dir), **measured}
+        # one request in flight per agent feeding the model, per worker (like the workers)
+        concurrency = len(spec.input_topics) * max(1, len(self.group))
+        out["triton_alone"] = await measure_triton(
+            self.settings.triton_grpc_url, name, batches, concurrency, self.options.limit_duration_s
+        )
+        return out
+
+    async def bare_loop(self, name: str) -> dict[str, Any]:
+        spec = self.specs[name]
+        prefix = topic_prefix(self.run)
+        n = self.backlog_size(self.max_rates.get(name, 1000.0) * 2)
+        source = MalformedSource(spec.input_topics[0], self.settings.max_event_bytes, seed=11)
+        return await measure_bare_loop(
+            self.settings, source, n, f"{prefix}bare-in", f"{prefix}bare-out", self.options.drain_timeout_s
+        )
+
+    # --- scaling -----------------------------------------------------------------------------
+    async def scaling(self, names: list[str]) -> dict[str, Any]:
+        """One worker against two on ``settings.partitions`` partitions (backlog drain rates)."""
+        startup = await asyncio.to_thread(self.group.add)
+        settle = {name: await self.settle(name) for name in names}
+        out: dict[str, Any] = {"second_worker_start_s": round(startup, 2), "pipelines": {}}
+        for name in names:
+            one = self.max_rates[name]
+            if not settle[name]:
+                out["pipelines"][name] = {"failed": "the two workers did not both get partitions in time"}
+                continue
+            drain = await phases.drain_backlog(
+                self.group, self.generators[name], self.specs[name], self.backlog_size(2 * one),
+                self.options.drain_timeout_s,
+            )
+            two = drain.events_per_s
+            out["pipelines"][name] = {
+                "one_worker_events_per_s": round(one, 1),
+                "two_workers_events_per_s": round(two, 1) if two else None,
+                "speedup": round(two / one, 2) if two else None,
+                "two_workers": drain.to_dict(),
+            }
+        return out
+
+    async def settle(self, name: str) -> bool:
+        """After a rebalance: probe until every worker consumed part of a probe (each got partitions)."""
+        spec = self.specs[name]
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            before = [self._consumed(w.scrape(), spec) for w in self.group.workers]
+            result = await phases.probe(await self.collector(name), self.generators[name], 4 * self.batch, 60.0)
+            after = [self._consumed(w.scrape(), spec) for w in self.group.workers]
+            if result.complete and all(a > b for a, b in zip(after, before, strict=True)):
+                return True
+        return False
+
+    @staticmethod
+    def _consumed(samples: list[Any], spec: PipelineSpec) -> float:
+        return sum(metric_sum(samples, "channelpulse_events_in_total", topic=t) for t in spec.input_topics)
+
+    async def lag_drain(self, name: str) -> dict[str, Any]:
+        """Stop every worker, publish a burst (about ``duration_s`` of work), start one worker."""
+        n = self.backlog_size(self.max_rates[name])
+        result = await phases.burst_after_stop(
+            self.group, self.generators[name], self.specs[name], n, self.options.drain_timeout_s
+        )
+        return {"pipeline": name, **result}

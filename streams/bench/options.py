@@ -1,0 +1,42 @@
+"""What one bench run does: durations, offered rates, pipelines, where the report goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.bench.rates import RateSpec, parse_rates
+from streams.bench.workload import PIPELINES
+
+DEFAULT_RATES = "0.25x,0.5x,0.75x"
+QUICK_DURATION_S = 2.0
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """``duration_s`` is the length of each timed phase (a drain is sized to last about that long)."""
+
+    duration_s: float = 15.0
+    rates: list[RateSpec] = field(default_factory=lambda: parse_rates(DEFAULT_RATES))
+    pipelines: list[str] = field(default_factory=lambda: list(PIPELINES))
+    quick: bool = False
+    out_dir: Path = Path("bench-results")
+    scaling: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.pipelines if p not in PIPELINES]
+        if unknown:
+            raise ValueError(f"unknown pipeline(s) {', '.join(unknown)}; choose from {', '.join(PIPELINES)}")
+        if not self.pipelines:
+            raise ValueError("no pipeline selected")
+        if self.duration_s <= 0:
+            raise ValueError("duration must be positive")
+
+    @property
+    def drain_timeout_s(self) -> float:
+        """How long a backlog sized for ``duration_s`` may take before the phase gives up."""
+        return max(60.0, 6 * self.duration_s)
+
+    @property
+    def limit_duration_s(self) -> float:
+        return self.duration_s

@@ -1,0 +1,103 @@
+"""`channelpulse bench`: start (or find) the stack, run the live measurements in a private namespace,
+write bench.json and bench.png, print the summary."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from channelpulse.config import Settings
+from streams.bench import report as reporting
+from streams.bench.hardware import describe_hardware, load_average
+from streams.bench.live import LiveBench
+from streams.bench.loadgen import producer_for
+from streams.bench.namespace import bench_settings, delete_run_topics, run_id
+from streams.bench.options import BenchOptions
+from streams.bench.plot import plot_report
+from streams.bench.stack_guard import running_stack
+from streams.bench.workers import WorkerGroup
+from streams.bench.workload import build_sources
+from streams.kafka_io import ensure_topics
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
+    """Every measurement on the running stack of ``settings``; the run's topics are deleted after."""
+    run = run_id()
+    bs = bench_settings(settings, run)
+    await asyncio.to_thread(ensure_topics, bs)
+    sources = build_sources(bs, options.pipelines)
+    group = WorkerGroup(bs)
+    producer = producer_for(bs)
+    await producer.start()
+    bench = LiveBench(bs, run, options, producer, group, sources)
+    out: dict[str, Any] = {"run_id": run, "pipelines": {}, "limits": {}}
+    try:
+        say(f"run {run}: starting a worker (app id {bs.app_id})")
+        out["worker_start_s"] = round(await asyncio.to_thread(group.add), 2)
+        for name in options.pipelines:
+            say(f"{name}: warm-up, backlog drain, fixed rates")
+            out["pipelines"][name] = await bench.pipeline(name)
+        measured = [n for n in options.pipelines if n in bench.max_rates]
+        for name in measured:
+            say(f"{name}: limits")
+            out["limits"][name] = await bench.limits(name)
+        if options.scaling and measured:
+            say("scaling: a second worker")
+            out["scaling"] = await bench.scaling(measured)
+            first = measured[0]
+            say(f"lag drain: {first} burst with no worker running")
+            out["lag_drain"] = await bench.lag_drain(first)
+    finally:
+        await bench.close()
+        await producer.stop()
+        await asyncio.to_thread(group.stop_all)
+        await asyncio.to_thread(delete_run_topics, settings, run)
+    return out
+
+
+def run_bench(settings: Settings, options: BenchOptions, command: str) -> dict[str, Any]:
+    """The whole bench; returns the report (also written to ``options.out_dir``)."""
+    started = time.monotonic()
+    report: dict[str, Any] = {
+        "command": command,
+        "mode": "quick" if options.quick else "full",
+        "started_at": datetime.now(timezone.utc).isoformat(),
+        "hardware": describe_hardware(),
+        "settings": {
+            "batch_max_size": settings.batch_max_size,
+            "batch_max_wait_ms": settings.batch_max_wait_ms,
+            "partitions": settings.partitions,
+            "duration_s": options.duration_s,
+            "rates": [r.label for r in options.rates],
+            "pipelines": options.pipelines,
+        },
+    }
+    with running_stack(settings) as stack_info:
+        s = stack_info.settings
+        report["stack"] = {
+            "started_here": stack_info.started_here,
+            "kafka": s.bootstrap_servers,
+            "triton": s.triton_grpc_url,
+        }
+        report.update(asyncio.run(run_live(s, options)))
+    report["ratios"] = reporting.ratios(report["pipelines"], report["limits"])
+    report["targets"] = reporting.targets(report)
+    report["load_average_end"] = load_average()
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    finish(report, options.out_dir)
+    return report
+
+
+def finish(report: dict[str, Any], out_dir: Path) -> None:
+    path = reporting.write_json(report, out_dir)
+    plot = plot_report(report, out_dir / "bench.png")
+    for line in reporting.summary_lines(report):
+        print(line)
+    say(f"wrote {path}" + (f" and {plot}" if plot else ""))
