@@ -13,8 +13,9 @@ windows). A surge needs all of:
 * an absolute rise ``p - b >= min_lift``, so a large channel does not alert on a significant but tiny
   change, and a trusted baseline (``warmup_windows`` qualifying windows seen).
 
-Hysteresis: an alert disarms the channel; it re-arms only once a qualifying window's share is back
-within ``rearm_lift`` of the baseline. So a surge lasting many windows raises ONE alert. Every
+Hysteresis: an alert disarms the channel; it re-arms only after ``rearm_windows`` consecutive
+qualifying windows whose share is back within ``rearm_lift`` of the baseline (one lucky calm window
+inside a noisy surge is not enough). So a surge lasting many windows raises ONE alert. Every
 qualifying window (surging ones included) updates the baseline, so a lasting change of level is
 absorbed after a while: the channel then re-arms at the new level instead of staying silent forever.
 Windows with too few sentiment events change nothing.
@@ -41,11 +42,12 @@ class SurgeParams:
     z_threshold: float = 4.0
     min_lift: float = 0.15
     rearm_lift: float = 0.05
+    rearm_windows: int = 3
     baseline_floor: float = 0.02
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.alpha <= 1.0 or self.min_events < 1 or self.warmup_windows < 1:
-            raise ValueError("need 0 < alpha <= 1, min_events >= 1, warmup_windows >= 1")
+        if not 0.0 < self.alpha <= 1.0 or min(self.min_events, self.warmup_windows, self.rearm_windows) < 1:
+            raise ValueError("need 0 < alpha <= 1 and min_events, warmup_windows, rearm_windows >= 1")
         if not 0.0 <= self.rearm_lift < self.min_lift or not 0.0 < self.baseline_floor < 0.5:
             raise ValueError("need 0 <= rearm_lift < min_lift and 0 < baseline_floor < 0.5")
 
@@ -58,6 +60,7 @@ class ChannelBaseline:
     variance: float = 0.0
     windows: int = 0
     armed: bool = True
+    calm_streak: int = 0
 
 
 def binomial_tail(k: int, n: int, p: float) -> float:
@@ -108,8 +111,10 @@ class NegativeSurgeDetector:
             ):
                 state.armed = False
                 alert = self._alert(window, negatives, n, state.baseline, p_value, now)
-            elif not state.armed and lift <= p.rearm_lift:
-                state.armed = True
+            elif not state.armed:
+                state.calm_streak = state.calm_streak + 1 if lift <= p.rearm_lift else 0
+                if state.calm_streak >= p.rearm_windows:
+                    state.armed, state.calm_streak = True, 0
         if state.armed:  # surging windows would inflate the spread that makes the next surge visible
             state.variance = (1.0 - p.alpha) * state.variance + p.alpha * lift * lift
         state.baseline += p.alpha * lift
@@ -137,7 +142,8 @@ class NegativeSurgeDetector:
                 f"channel {channel}: negative share {share:.0%} ({negatives} of {n} reviews/posts) in "
                 f"{start.isoformat()} .. {end.isoformat()}, against a baseline of {baseline:.0%} from its "
                 f"recent windows (+{share - baseline:.0%}, binomial p = {p_value:.1e}). No further alert "
-                f"for this channel until its share is back within {self.params.rearm_lift:.0%} of the baseline."
+                f"for this channel until its share is back within {self.params.rearm_lift:.0%} of the baseline "
+                f"for {self.params.rearm_windows} windows."
             ),
             "raised_at": now or end,
         }

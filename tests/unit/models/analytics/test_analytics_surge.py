@@ -62,6 +62,14 @@ def test_a_second_surge_after_recovery_alerts_again() -> None:
     assert starts == [T0 + timedelta(minutes=20), T0 + timedelta(minutes=39)]
 
 
+def test_one_calm_window_inside_a_surge_does_not_rearm() -> None:
+    windows = [_window(i, 60, 6) for i in range(20)]
+    windows += [_window(20 + i, 60, neg) for i, neg in enumerate((36, 36, 6, 36, 36))]
+    windows += [_window(25 + i, 60, 6) for i in range(10)]
+    assert len(_alerts(NegativeSurgeDetector(), windows)) == 1
+    assert len(_alerts(NegativeSurgeDetector(SurgeParams(rearm_windows=1)), windows)) == 2
+
+
 def test_a_lasting_shift_alerts_once_then_becomes_the_baseline() -> None:
     detector = NegativeSurgeDetector()
     alerts = _alerts(detector, _stream([0.1] * 20 + [0.45] * 80, seed=3))
