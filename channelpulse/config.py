@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         default=48, description="Readings after a flag during which further flags belong to the same episode."
     )
     analytics_window_s: float = Field(default=60.0, description="Tumbling window of the channel analytics.")
+    analytics_lateness_s: float = Field(
+        default=5.0, description="How late (event time) an observation may arrive and still count in its window."
+    )
+    analytics_tick_s: float = Field(
+        default=5.0, description="How often a worker ticks the analytics partitions so quiet windows close."
+    )
 
     # --- topics ------------------------------------------------------------------------------
     topic_clicks: str = Field(default="events.clicks", description="Input: click/view/purchase events.")
@@ -107,6 +113,14 @@ class Settings(BaseSettings):
     topic_model_updates: str = Field(
         default="model.updates", description="Lifecycle: promotions, rejections and rollbacks of model versions."
     )
+
+    # --- event lake --------------------------------------------------------------------------
+    lake_dir: Path | None = Field(
+        default=None, description="Root of the event lake (Parquet by kind and date); unset: <state_dir>/lake."
+    )
+    lake_retention_days: int = Field(default=30, description="Lake partitions older than this many days are deleted.")
+    lake_flush_rows: int = Field(default=2000, description="Buffered lake rows that trigger a Parquet write.")
+    lake_flush_seconds: float = Field(default=10.0, description="Longest a lake row waits in the buffer.")
 
     # --- drift ---------------------------------------------------------------------------------
     drift_window: int = Field(default=500, description="Scored events in one drift window (per worker, per model).")
@@ -159,6 +173,11 @@ class Settings(BaseSettings):
     def model_repository(self) -> Path:
         """The live Triton model repository (new versions are written here)."""
         return self.state_dir / "model_repository"
+
+    @property
+    def lake_root(self) -> Path:
+        """Where the event lake lives."""
+        return self.lake_dir or self.state_dir / "lake"
 
     @property
     def input_topics(self) -> tuple[str, ...]:

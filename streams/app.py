@@ -8,6 +8,7 @@ begin, and only then does Faust ack (and later commit) the batch's input offsets
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -20,6 +21,10 @@ from schemas.events import EventKind
 from schemas.outputs import DeadLetter
 from schemas.validation import encode
 from streams import metrics
+from streams.lake.writer import LakeWriter
+from streams.pipeline.analytics import ChannelAnalytics
+from streams.pipeline.drift import DriftWatch, repository_profiles
+from streams.pipeline.observations import OBSERVATIONS_TOPIC
 from streams.pipeline.processor import Processor
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
 from streams.scoring.base import Scorer
@@ -29,8 +34,8 @@ log = logging.getLogger(__name__)
 PROCESSING_ATTEMPTS = 3
 
 
-def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.App:
-    """Build the worker's Faust app with its agents, tables and timers."""
+def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
+    """Build the worker's Faust app with its agents, tables and timers (and the runtime they share)."""
     datadir = settings.state_dir / "faust" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -52,6 +57,9 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.
         broker_commit_interval=1.0,
         stream_buffer_maxsize=4 * settings.batch_max_size,
         table_cleanup_interval=30.0,
+        # Do not wait for in-flight batches on shutdown or rebalance: a batch whose scoring is being
+        # retried (Triton down) would block forever. Its offsets are not committed, so it is replayed.
+        stream_wait_empty=False,
     )
     # Keys are the raw Kafka keys of the input (user_id / sensor_id), so with use_partitioner the
     # changelog partition of a key is the partition its events arrive on.
@@ -71,12 +79,17 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> faust.
         use_partitioner=True,
         default=None,
     )
-    runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors)
+    analytics = app.Table("channel-analytics", schema=state_schema, partitions=settings.partitions, default=None)
+    runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions)
         app.agent(topic, name=f"score-{topic_name}")(runtime.agent_for(topic_name))
+    observations = app.topic(OBSERVATIONS_TOPIC, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+    app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
     app.timer(interval=5.0)(runtime.report_lag)
-    return app
+    app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
+    app.timer(interval=1.0)(runtime.flush_lake)
+    return app, runtime
 
 
 class WorkerRuntime:
@@ -89,12 +102,21 @@ class WorkerRuntime:
         scorer_factory: Callable[[], Scorer],
         users: Any,
         sensors: Any,
+        analytics: Any,
     ) -> None:
         self.app = app
         self.settings = settings
         self.scorer_factory = scorer_factory
         self.users = users
         self.sensors = sensors
+        self.analytics = analytics
+        self.lake = LakeWriter(
+            settings.lake_root,
+            flush_rows=settings.lake_flush_rows,
+            flush_seconds=settings.lake_flush_seconds,
+            retention_days=settings.lake_retention_days,
+        )
+        self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
@@ -102,7 +124,9 @@ class WorkerRuntime:
     @property
     def processor(self) -> Processor:
         if self._processor is None:
-            self._processor = Processor(self.settings, self.scorer_factory(), self.users, self.sensors)
+            self._processor = Processor(
+                self.settings, self.scorer_factory(), self.users, self.sensors, drift=self.drift, lake=self.lake
+            )
         return self._processor
 
     def agent_for(self, topic_name: str) -> Callable[[faust.StreamT], AsyncIterator[None]]:
@@ -118,6 +142,29 @@ class WorkerRuntime:
 
         agent.__name__ = f"score_{kind.value}"
         return agent
+
+    async def analytics_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
+        """One observation at a time, so each state write lands on its own partition's changelog."""
+        async for event in stream.events():
+            key = str(event.message.partition).encode()
+            stored = self.analytics.get(key)
+            state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
+            emits = state.step([event.message.value], self.settings)
+            self.analytics[key] = state.to_dict()
+            await self.produce(emits)
+            yield None
+
+    async def tick_analytics(self) -> None:
+        """Send a tick to every observation partition: quiet channels' windows close on time."""
+        tick = json.dumps({"tick": utcnow().isoformat()}).encode()
+        for partition in range(self.settings.partitions):
+            await self.app.producer.send(
+                OBSERVATIONS_TOPIC, None, tick, partition=partition, timestamp=None, headers=None
+            )
+
+    async def flush_lake(self) -> None:
+        if self.lake.flush_due():
+            self.lake.flush()
 
     def processor_kind(self, topic_name: str) -> EventKind:
         s = self.settings
@@ -161,9 +208,7 @@ class WorkerRuntime:
                 partition=r.partition,
                 offset=r.offset,
             )
-            result.emits.append(
-                Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter")
-            )
+            result.emits.append(Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter"))
             result.invalid += 1
         return result
 
@@ -173,8 +218,7 @@ class WorkerRuntime:
             return
         producer = self.app.producer
         futures = [
-            await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None)
-            for e in emits
+            await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None) for e in emits
         ]
         await asyncio.gather(*futures)
         now = utcnow()
@@ -196,6 +240,4 @@ class WorkerRuntime:
             if highwater is None:
                 continue
             position = self.next_offset.get(tp, 0)
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(
-                max(0, highwater - position)
-            )
+            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))

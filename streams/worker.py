@@ -25,7 +25,7 @@ def run_worker(settings: Settings) -> int:
     address = f"{settings.bind_host}:{settings.worker_metrics_port}"
     targets = worker_targets_file(settings)
     metrics.register_target(targets, address)
-    app = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s))
+    app, runtime = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s))
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     print(f"[worker] consuming {', '.join(settings.input_topics)}; metrics on http://{address}/metrics", flush=True)
     try:
@@ -33,5 +33,6 @@ def run_worker(settings: Settings) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     finally:
+        runtime.lake.close()
         metrics.unregister_target(targets, address)
     return 0

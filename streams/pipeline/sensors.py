@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.analytics.alerts import sensor_anomaly_alert
 from models.anomaly.window import SensorWindow
 from models.contract import ANOMALY_MODEL
-from schemas.outputs import Alert, AlertKind, AnomalyScore, ModelRef
+from schemas.outputs import Alert, AnomalyScore, ModelRef
 from schemas.validation import encode, output_key
 from streams.pipeline.observations import observation
 from streams.pipeline.records import Emit, RawRecord, utcnow
@@ -69,18 +70,21 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 "model_version": batch.version,
             }
         )
-        if windows[event.sensor_id.encode("utf-8")].episodes.observe(bool(flag)):
-            alert = Alert(
-                alert_id=f"sensor_anomaly:{event.sensor_id}:{event.event_id}"[:128],
-                kind=AlertKind.SENSOR_ANOMALY.value,
-                channel=event.channel,
-                sensor_id=event.sensor_id,
-                detail=f"{event.sensor_id} {event.metric}={event.value:g} scored {float(score):.2f} "
-                f"(model {ANOMALY_MODEL} v{batch.version}); further flags within "
-                f"{settings.anomaly_cooldown} readings belong to this episode",
-                raised_at=scored_at,
+        alert = sensor_anomaly_alert(
+            windows[event.sensor_id.encode("utf-8")].episodes,
+            sensor_id=event.sensor_id,
+            flag=bool(flag),
+            score=out.anomaly_score,
+            value=event.value,
+            occurred_at=event.occurred_at,
+            metric=event.metric,
+            channel=event.channel,
+        )
+        if alert is not None:
+            out_alert = Alert.model_validate(alert)
+            emits.append(
+                Emit(settings.topic_alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
-            emits.append(Emit(settings.topic_alerts, output_key(alert), encode(alert), event.occurred_at, "alerts"))
     for key, window in windows.items():
         proc.sensors[key] = window.to_dict()
     proc.to_lake("sensor", rows)

@@ -6,8 +6,14 @@ from streams.retrainer import Retrainer
 
 
 def request(n: int) -> RetrainRequest:
-    return RetrainRequest(request_id=f"r{n}", model="sentiment", source="drift", reason="test",
-                          serving_version="1", requested_at=now_utc())
+    return RetrainRequest(
+        request_id=f"r{n}",
+        model="sentiment",
+        source="drift",
+        reason="test",
+        serving_version="1",
+        requested_at=now_utc(),
+    )
 
 
 def test_requests_inside_the_cooldown_are_skipped_and_later_ones_run() -> None:
