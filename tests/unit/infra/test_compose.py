@@ -6,6 +6,7 @@ repository, scrape jobs); the Prometheus config is also checked by promtool when
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -102,6 +103,9 @@ def test_kafka_is_the_settings_version_in_kraft_mode() -> None:
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert int(env["KAFKA_NUM_PARTITIONS"]) == Settings().partitions
     assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+    # KRaft storage is formatted with CLUSTER_ID: a UUID as 22 characters of URL-safe base64
+    cluster_id = str(env["CLUSTER_ID"])
+    assert len(cluster_id) == 22 and len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
 
 
 def test_kafka_listens_on_the_default_ports() -> None:
