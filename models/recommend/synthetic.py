@@ -43,6 +43,13 @@ from models.recommend.synthetic_vocab import (
     STYLES,
 )
 
+# The stream the committed model version 1 was trained on (its meta.json says so too); the sample
+# producer publishes the same catalog and clicks, so served items match the published catalog.
+SAMPLE_SEED = 7
+SAMPLE_USERS = 2000
+SAMPLE_ITEMS = 1000
+SAMPLE_EVENTS = 100_000
+
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
 CATEGORY_INDEX = {c.name: i for i, c in enumerate(CATEGORIES)}
 N_SUBTYPES = 4
@@ -280,7 +287,7 @@ class _Walker:
                         break
                     t += 3.0 + float(rng.exponential(40.0))
                     out.append((t, user.index, item, action, session, channel))
-                    if action == ADD_TO_CART:
+                    if action == ADD_TO_CART and item not in user.cart:
                         user.cart.append(item)
                     elif action == PURCHASE:
                         user.bought[item] = True

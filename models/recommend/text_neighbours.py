@@ -27,11 +27,12 @@ def item_text(item: Mapping[str, Any]) -> str:
     return f"{item.get('title', '')}. {item.get('description', '')} Categories: {categories}."
 
 
-def shared_embedder() -> Embedder:
-    """The project's shared sentence encoder (models/text/encoder.py)."""
+def shared_embedder(checkpoint: str | None = None) -> Embedder:
+    """The project's shared sentence encoder (models/text/encoder.py); ``checkpoint`` defaults to
+    CHANNELPULSE_ENCODER_CHECKPOINT, else the packaged all-MiniLM-L6-v2."""
     from models.text.encoder import shared_encoder
 
-    return shared_encoder().encode
+    return shared_encoder(checkpoint).encode
 
 
 def catalog_embeddings(catalog: Sequence[Mapping[str, Any]], ids: Sequence[str], embed: Embedder) -> np.ndarray:

@@ -2,12 +2,12 @@
 
 ``fit_tables`` learns the neighbour tables; ``train_version`` also measures HR@10 / NDCG@10 on a
 leave-last-out split of the same events (against popularity), then refits on all events and
-writes the version folder (weights, vocabulary, metadata, and the Triton adapter).
+writes the version's files (weights, vocabulary, metadata); the model registry adds the Triton
+adapter (model.py) when it installs the folder as a new version.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,8 +40,6 @@ from models.recommend.text_neighbours import (
     warmth,
 )
 
-# The Triton adapter every version folder carries (the committed version 1's is the reference).
-ADAPTER = Path(__file__).resolve().parent.parent / "repository" / "recommender" / "1" / "model.py"
 EVAL_K = 10
 
 
@@ -124,6 +122,7 @@ def train_version(
     tables = fit_tables(clicks, ids, embeddings, params)
     report: dict[str, Any] = {
         "model": "recommender",
+        **({"version": int(out.name)} if out.name.isdigit() else {}),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "items": len(ids),
         "catalog_items": len(catalog),
@@ -137,6 +136,4 @@ def train_version(
     }
     report["train_seconds"] = round(time.perf_counter() - started, 2)
     save_tables(out, tables, report)
-    if ADAPTER.exists() and not (out / ADAPTER.name).exists():
-        shutil.copy2(ADAPTER, out / ADAPTER.name)
     return report
