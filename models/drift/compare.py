@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from models.drift.profile import ReferenceProfile
-from models.drift.statistics import chi2_homogeneity, histogram_test, ks_against_quantiles, psi
+from models.drift.statistics import category_test, histogram_test, ks_against_quantiles, psi
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def compare_window(
     ``[m, projections]`` (see :meth:`ReferenceProfile.project`) against ``reference``."""
     m = len(classes)
     counts = np.bincount(classes, minlength=len(reference.labels)).astype(np.float64)
-    cls_test = chi2_homogeneity(reference.class_counts, counts)
+    cls_test = category_test(reference.class_counts, counts)
     score_test, score_psi = histogram_test(reference.score_counts, reference.score_edges, scores)
     ks = [
         ks_against_quantiles(projected[:, j], reference.projection_quantiles[j], reference.n)

@@ -104,9 +104,7 @@ class ReferenceProfile:
         names = tuple(labels) if labels is not None else tuple(str(i) for i in range(p.shape[1]))
         if len(names) != p.shape[1]:
             raise ValueError(f"{len(names)} labels for {p.shape[1]} probability columns")
-        edges = (
-            np.linspace(-1.0, 1.0, score_bins + 1) if p.shape[1] > 1 else np.linspace(0, 1, score_bins + 1)
-        )
+        edges = np.linspace(-1.0, 1.0, score_bins + 1) if p.shape[1] > 1 else np.linspace(0, 1, score_bins + 1)
         scores = prediction_scores(p)
         score_idx = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, score_bins - 1)
         mean = x.mean(axis=0)

@@ -20,9 +20,7 @@ def reference() -> ReferenceProfile:
     return ReferenceProfile.build(*_stream(np.random.default_rng(0), 20_000), ["a", "b", "c"])
 
 
-def _feed(
-    monitor: DriftMonitor, rng: np.random.Generator, n: int, shift: float = 0.0, batch: int = 64
-) -> list:
+def _feed(monitor: DriftMonitor, rng: np.random.Generator, n: int, shift: float = 0.0, batch: int = 64) -> list:
     reports = []
     for _ in range(n // batch):
         reports += monitor.observe_all(*_stream(rng, batch, shift))

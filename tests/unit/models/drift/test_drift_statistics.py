@@ -7,9 +7,11 @@ from scipy import stats
 from models.drift.statistics import (
     MIN_EXPECTED,
     bin_counts,
+    category_test,
     chi2_homogeneity,
     histogram_test,
     ks_against_quantiles,
+    merge_rare_categories,
     merge_sparse_bins,
     psi,
 )
@@ -32,6 +34,11 @@ def test_chi2_homogeneity_uses_both_sample_sizes() -> None:
     # a category empty in both is dropped instead of breaking the test
     assert chi2_homogeneity(np.array([5, 0, 5]), np.array([5, 0, 5])).p_value == pytest.approx(1.0)
     assert chi2_homogeneity(np.array([10, 0]), np.array([7, 0])).p_value == 1.0
+    table = np.array([[120, 30, 850], [20, 9, 71]])
+    scipy_result = stats.chi2_contingency(table, correction=False)
+    ours = chi2_homogeneity(table[0], table[1])
+    assert ours.statistic == pytest.approx(scipy_result.statistic)
+    assert ours.p_value == pytest.approx(scipy_result.pvalue)
 
 
 def test_merged_bins_expect_enough_rows() -> None:
@@ -42,6 +49,21 @@ def test_merged_bins_expect_enough_rows() -> None:
         expected = np.bincount(groups, weights=ref) / ref.sum() * window
         assert (expected >= MIN_EXPECTED).all() or len(expected) == 1
     assert len(np.unique(merge_sparse_bins(ref, 1000))) > len(np.unique(merge_sparse_bins(ref, 20)))
+
+
+def test_rare_classes_are_pooled_so_small_windows_keep_their_false_alarm_rate() -> None:
+    proportions = np.array([0.49, 0.002, 0.508])  # a classifier that almost never says "neutral"
+    assert merge_rare_categories(np.round(proportions * 4000), 100).tolist() == [0, 0, 1]
+    assert len(np.unique(merge_rare_categories(np.round(proportions * 4000), 10_000))) == 3
+    rng = np.random.default_rng(7)
+    pooled, raw = [], []
+    for _ in range(200):  # a fresh reference sample each time, 20 windows of 100 against it
+        reference = rng.multinomial(3700, proportions)
+        for window in rng.multinomial(100, proportions, size=20):
+            pooled.append(category_test(reference, window).p_value < 0.01)
+            raw.append(chi2_homogeneity(reference, window).p_value < 0.01)
+    assert np.mean(pooled) <= 0.015
+    assert np.mean(raw) > 1.5 * np.mean(pooled)  # what pooling protects against
 
 
 def test_bin_counts_put_outliers_in_the_end_bins() -> None:
