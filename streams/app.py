@@ -63,12 +63,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     )
     # Keys are the raw Kafka keys of the input (user_id / sensor_id), so with use_partitioner the
     # changelog partition of a key is the partition its events arrive on.
-    state_schema: faust.Schema = faust.Schema(
-        key_type=bytes,
-        value_type=dict,  # type: ignore[arg-type]  # faust's stub omits plain (json) dict values
-        key_serializer="raw",
-        value_serializer="json",
-    )
+    # Values are JSON objects (no value_type: faust then hands back the decoded dict as is).
+    state_schema: faust.Schema = faust.Schema(key_type=bytes, key_serializer="raw", value_serializer="json")
     users = app.Table(
         "user-state", schema=state_schema, partitions=settings.partitions, use_partitioner=True, default=None
     )
@@ -118,6 +114,7 @@ class WorkerRuntime:
         )
         self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
+        self._metadata_ready = False
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
 
@@ -176,7 +173,17 @@ class WorkerRuntime:
             s.topic_catalog: EventKind.CATALOG,
         }[topic_name]
 
+    async def load_changelog_metadata(self) -> None:
+        """The key-partitioned tables ask the producer which partition a key's changelog record goes
+        to; aiokafka answers only for topics whose metadata it has, so fetch it before the first write."""
+        producer = self.app.producer._ensure_producer()  # faust exposes no public accessor
+        for table in (self.users, self.sensors):
+            await producer.partitions_for(table.changelog_topic.get_topic_name())
+        self._metadata_ready = True
+
     async def handle_batch(self, kind: EventKind, events: Sequence[EventT]) -> None:
+        if not self._metadata_ready:
+            await self.load_changelog_metadata()
         records = [
             RawRecord(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
             for e in events
