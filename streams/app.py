@@ -176,7 +176,7 @@ class WorkerRuntime:
     async def load_changelog_metadata(self) -> None:
         """The key-partitioned tables ask the producer which partition a key's changelog record goes
         to; aiokafka answers only for topics whose metadata it has, so fetch it before the first write."""
-        producer = self.app.producer._ensure_producer()  # faust exposes no public accessor
+        producer = self.app.producer._ensure_producer()  # type: ignore[attr-defined]  # no public accessor
         for table in (self.users, self.sensors):
             await producer.partitions_for(table.changelog_topic.get_topic_name())
         self._metadata_ready = True
