@@ -13,6 +13,7 @@ import argparse
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -35,6 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--cold-users", type=int, default=3, help="a target with fewer training users is cold")
+    parser.add_argument(
+        "--text-weights",
+        type=lambda v: [float(w) for w in v.split(",")],
+        default=[TrainParams().text_weight, 0.0],
+        help="comma-separated text_weight values, one recommender row each (0 = click stream only); "
+        "default: the trained default, then 0",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(2)
@@ -46,15 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     index = {item: n for n, item in enumerate(ids)}
     steps = user_steps(train, index)
     embeddings = catalog_embeddings(catalog, ids, shared_embedder())
-    params = TrainParams()
-    model_tables = fit_tables(train, ids, embeddings, params)
-    rankers: dict[str, Ranker] = {
-        "recommender (this model)": Recommender(model_tables, params.scoring, device="cpu"),
-        "recommender without text": Recommender(fit_tables(train, ids, None, params), params.scoring, "cpu"),
-        "plain co-occurrence": CooccurrenceRanker(ids, steps),
-        "text-only profile": TextProfileRanker(ids, embeddings, model_tables.popularity),
-        "popularity": PopularityRanker(ids, model_tables.popularity),
-    }
+    rankers: dict[str, Ranker] = {}
+    for weight in args.text_weights:
+        params = replace(TrainParams(), text_weight=weight)
+        tables = fit_tables(train, ids, embeddings, params)
+        rankers[f"recommender, text_weight={weight:g}"] = Recommender(tables, params.scoring, device="cpu")
+    rankers["plain co-occurrence"] = CooccurrenceRanker(ids, steps)
+    rankers["text-only profile"] = TextProfileRanker(ids, embeddings, tables.popularity)
+    rankers["popularity"] = PopularityRanker(ids, tables.popularity)
     users = item_users(steps, len(ids))
     cold = [c for c in cases if users[index[c.target]] < args.cold_users]
     print(
@@ -69,11 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _table(rankers: dict[str, Ranker], cases: Sequence[Case], k: int, title: str) -> None:
     print(f"\n{title} (n={len(cases)})")
-    print(f"| {'method':<26} | HR@{k:<3} | NDCG@{k:<3} |")
-    print(f"|{'-' * 28}|{'-' * 8}|{'-' * 10}|")
+    print(f"| {'method':<30} | HR@{k:<3} | NDCG@{k:<3} |")
+    print(f"|{'-' * 32}|{'-' * 8}|{'-' * 10}|")
     for name, ranker in rankers.items():
         m = evaluate(ranker, cases, k) if cases else {"hr": float(np.nan), "ndcg": float(np.nan)}
-        print(f"| {name:<26} | {m['hr']:.4f} | {m['ndcg']:.4f}   |")
+        print(f"| {name:<30} | {m['hr']:.4f} | {m['ndcg']:.4f}   |")
 
 
 if __name__ == "__main__":
