@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from channelpulse.config import Settings
-from models.recommend.synthetic import generate_clicks
+from models.recommend.synthetic import SAMPLE_ITEMS, SAMPLE_SEED, generate_clicks
 
 CHANNELS = ("web", "app", "partner:acme", "social:twitter", "social:reddit", "iot:plant-7")
 NETWORKS = ("twitter", "reddit", "mastodon")
@@ -118,7 +118,8 @@ class SampleStream:
         self.malformed_share = malformed_share
         self.sentences = load_sentences(settings.data_dir)
         self.series = load_sensor_series(settings.data_dir)
-        self.catalog, self.clicks = generate_clicks(n_users=200, n_items=300, n_events=20_000, seed=seed)
+        # the served recommender (version 1) was trained on this generator's catalog: same seed, same items
+        self.catalog, self.clicks = generate_clicks(n_users=300, n_items=SAMPLE_ITEMS, n_events=20_000, seed=SAMPLE_SEED)
 
     def catalog_records(self) -> list[SampleRecord]:
         return [
