@@ -83,11 +83,7 @@ def malformed_variants(rng: random.Random, topic_kind: str, now: datetime) -> li
                 "value": 1.0,
             }
         ).encode(),
-        b'{"event_id": "'
-        + tag.encode()
-        + b'", "channel": "web", "value": NaN, "occurred_at": "'
-        + ts.encode()
-        + b'"}',
+        b'{"event_id": "' + tag.encode() + b'", "channel": "web", "value": NaN, "occurred_at": "' + ts.encode() + b'"}',
         b'{"event_id": "' + tag.encode() + b'", "text": "caf\xe9 bad utf-8"}',
         json.dumps(
             {
@@ -119,13 +115,13 @@ class SampleStream:
         self.sentences = load_sentences(settings.data_dir)
         self.series = load_sensor_series(settings.data_dir)
         # the served recommender (version 1) was trained on this generator's catalog: same seed, same items
-        self.catalog, self.clicks = generate_clicks(n_users=300, n_items=SAMPLE_ITEMS, n_events=20_000, seed=SAMPLE_SEED)
+        self.catalog, self.clicks = generate_clicks(
+            n_users=300, n_items=SAMPLE_ITEMS, n_events=20_000, seed=SAMPLE_SEED
+        )
 
     def catalog_records(self) -> list[SampleRecord]:
         return [
-            SampleRecord(
-                self.settings.topic_catalog, item["item_id"].encode(), json.dumps(item).encode(), True, None
-            )
+            SampleRecord(self.settings.topic_catalog, item["item_id"].encode(), json.dumps(item).encode(), True, None)
             for item in self.catalog
         ]
 
