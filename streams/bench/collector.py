@@ -74,15 +74,10 @@ class OutputCollector:
         )
         self.partitions: list[TopicPartition] = []
 
-    async def start(self) -> None:
+    async def start(self, partitions: set[int]) -> None:
+        """Assign ``partitions`` of the topic (e.g. ``await producer.partitions_for(topic)``)."""
         await self.consumer.start()
-        deadline = time.monotonic() + 30
-        while not (found := self.consumer.partitions_for_topic(self.topic)):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"topic {self.topic} has no partitions")
-            await self.consumer.topics()  # refreshes the metadata
-            await asyncio.sleep(0.2)
-        self.partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
+        self.partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self.consumer.assign(self.partitions)
 
     async def stop(self) -> None:

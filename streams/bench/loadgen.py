@@ -80,9 +80,10 @@ class LoadGenerator:
         pending, self.pending = self.pending, []
         await asyncio.gather(*pending)
 
-    async def burst(self, n: int) -> SendLog:
-        """Send ``n`` records as fast as the producer takes them; returns once all are acknowledged."""
-        log = SendLog()
+    async def burst(self, n: int, log: SendLog | None = None) -> SendLog:
+        """Send ``n`` records as fast as the producer takes them (logged to ``log``, else a new log);
+        returns the log once all are acknowledged."""
+        log = log if log is not None else SendLog()
         for _ in range(n):
             await self._send(log)
         await self.acked()

@@ -36,13 +36,13 @@ async def probe(collector: OutputCollector, gen: LoadGenerator, n: int, timeout_
     log = SendLog()
     outputs = PhaseOutputs(log)
     started = time.time()
-    complete = await collector.during(outputs, _sent(gen, n), timeout_s)
+    complete = await collector.during(outputs, _sent(gen, n, log), timeout_s)
     last = max(outputs.produced_at, default=time.time())
     return Probe(n, max(1e-3, last - started), complete)
 
 
-async def _sent(gen: LoadGenerator, n: int) -> None:
-    await gen.burst(n)
+async def _sent(gen: LoadGenerator, n: int, log: SendLog) -> None:
+    await gen.burst(n, log)
 
 
 @dataclass(frozen=True)

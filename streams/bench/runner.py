@@ -4,7 +4,10 @@ write bench.json and bench.png, print the summary."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 import time
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,28 @@ from streams.bench.workers import WorkerGroup
 from streams.bench.workload import build_sources
 from streams.kafka_io import ensure_topics
 
+log = logging.getLogger(__name__)
+
+
+_STARTED = time.monotonic()
+
 
 def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
+    print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {message}", flush=True)
+
+
+async def section(out: dict[str, Any], key: str, what: Awaitable[dict[str, Any]]) -> bool:
+    """``out[key] = await what``; an error is recorded there (the run goes on). True on success."""
+    started = time.monotonic()
+    try:
+        out[key] = await what
+        return True
+    except Exception as exc:  # one broken section must not lose the others' figures
+        log.exception("bench section %s failed", key)
+        out[key] = {"error": f"{type(exc).__name__}: {exc}"}
+        return False
+    finally:
+        out[key]["section_s"] = round(time.monotonic() - started, 1)
 
 
 async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
@@ -43,17 +65,16 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         out["worker_start_s"] = round(await asyncio.to_thread(group.add), 2)
         for name in options.pipelines:
             say(f"{name}: warm-up, backlog drain, fixed rates")
-            out["pipelines"][name] = await bench.pipeline(name)
+            await section(out["pipelines"], name, bench.pipeline(name))
         measured = [n for n in options.pipelines if n in bench.max_rates]
         for name in measured:
             say(f"{name}: limits")
-            out["limits"][name] = await bench.limits(name)
+            await section(out["limits"], name, bench.limits(name))
         if options.scaling and measured:
             say("scaling: a second worker")
-            out["scaling"] = await bench.scaling(measured)
-            first = measured[0]
-            say(f"lag drain: {first} burst with no worker running")
-            out["lag_drain"] = await bench.lag_drain(first)
+            await section(out, "scaling", bench.scaling(measured))
+            say(f"lag drain: {measured[0]} burst with no worker running")
+            await section(out, "lag_drain", bench.lag_drain(measured[0]))
     finally:
         await bench.close()
         await producer.stop()
@@ -79,6 +100,8 @@ def run_bench(settings: Settings, options: BenchOptions, command: str) -> dict[s
             "pipelines": options.pipelines,
         },
     }
+    # SIGTERM ends the run like Ctrl-C: workers stopped, topics deleted, the stack it started stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with running_stack(settings) as stack_info:
         s = stack_info.settings
         report["stack"] = {

@@ -3,6 +3,7 @@ their Prometheus metrics read straight from /metrics."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -101,6 +102,8 @@ class WorkerGroup:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.workers: list[BenchWorker] = []
+        self.started = 0
+        atexit.register(self.stop_all)  # no worker outlives the bench, whatever ends it
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -108,7 +111,8 @@ class WorkerGroup:
     def add(self) -> float:
         """Start one more worker; returns the seconds until it served /metrics."""
         started = time.monotonic()
-        worker = BenchWorker(self.settings, f"bench-worker-{len(self.workers) + 1}")
+        self.started += 1
+        worker = BenchWorker(self.settings, f"{self.settings.app_id}-worker-{self.started}")
         worker.start()
         self.workers.append(worker)
         worker.wait_ready()

@@ -34,10 +34,7 @@ async def measure_bare_loop(
     await consumer.start()
     try:
         await LoadGenerator(producer, _Retarget(source, in_topic), "bare").burst(n)
-        partitions = consumer.partitions_for_topic(in_topic) or set()
-        while not partitions:
-            await consumer.topics()
-            partitions = consumer.partitions_for_topic(in_topic) or set()
+        partitions = await producer.partitions_for(in_topic)
         tps = [TopicPartition(in_topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
