@@ -39,13 +39,13 @@ def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParse
                         "(repeatable)")
     parser.add_argument("--out", type=Path, required=True, metavar="VERSION_DIR",
                         help="version folder to write (created; files of the same name are replaced)")
-    parser.add_argument("--epochs", type=int, default=30, help="passes over the training rows (default 30)")
-    parser.add_argument("--batch-size", type=int, default=64, help="rows per optimiser step (default 64)")
-    parser.add_argument("--lr", type=float, default=1e-2, help="peak learning rate of AdamW (default 0.01)")
-    parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW weight decay (default 1e-4)")
+    parser.add_argument("--epochs", "--max-iter", dest="max_iter", type=int, default=200,
+                        help="most full-batch L-BFGS iterations, each one pass over the training rows "
+                        "(default 200)")
+    parser.add_argument("--l2", type=float, default=1e-4, help="L2 penalty on the head's weights (1e-4)")
     parser.add_argument("--balance-classes", action="store_true",
                         help="weight the loss by inverse class frequency (better macro-F1, lower accuracy)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the head's initial weights")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="hash split test fraction (0.2)")
     parser.add_argument("--rating-scale", choices=("vader", "stars5"), default="vader",
                         help="scale of a table's `rating` column: vader = -4..4 (default), stars5 = 1..5")
@@ -115,10 +115,8 @@ def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         config = TrainConfig(
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            weight_decay=args.weight_decay,
+            max_iter=args.max_iter,
+            l2=args.l2,
             balance_classes=args.balance_classes,
             seed=args.seed,
             test_fraction=args.test_fraction,

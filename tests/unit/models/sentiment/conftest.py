@@ -1,0 +1,67 @@
+"""A small, clearly separable sentence set and one version trained on it, shared by the tests
+(the encoder loads once per session through models.text.encoder.shared_encoder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.sentiment.data import TextDataset
+from models.sentiment.encoding import checkpoint_reference, encoder_for
+from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from models.sentiment.training import TrainConfig, TrainReport, train_version
+from models.text.encoder import TextEncoder
+
+NOUNS = ("movie", "phone", "hotel", "meal", "camera", "book", "service", "concert", "laptop", "delivery")
+POSITIVE_WORDS = ("wonderful", "excellent", "fantastic", "delightful", "brilliant", "superb")
+NEGATIVE_WORDS = ("terrible", "awful", "horrible", "dreadful", "disgusting", "useless")
+NEUTRAL_TEMPLATES = (
+    "The {} was delivered on Tuesday.",
+    "I looked at the {} yesterday.",
+    "The {} is in the second room.",
+    "This {} has a serial number.",
+    "We talked about the {} at noon.",
+    "The {} comes in a box.",
+)
+
+
+def separable_sentences() -> TextDataset:
+    """180 sentences: 60 each of clearly positive, clearly negative and matter-of-fact."""
+    texts: list[str] = []
+    labels: list[int] = []
+    for noun in NOUNS:
+        for word in POSITIVE_WORDS:
+            texts.append(f"The {noun} was absolutely {word}, I loved it!")
+            labels.append(POSITIVE)
+        for word in NEGATIVE_WORDS:
+            texts.append(f"The {noun} was {word}, I hated it.")
+            labels.append(NEGATIVE)
+        for template in NEUTRAL_TEMPLATES:
+            texts.append(template.format(noun))
+            labels.append(NEUTRAL)
+    return TextDataset.from_texts(texts, labels, source="separable")
+
+
+@pytest.fixture(scope="session")
+def encoder() -> TextEncoder:
+    return encoder_for(checkpoint_reference(), "cpu")
+
+
+@pytest.fixture(scope="session")
+def separable() -> TextDataset:
+    return separable_sentences()
+
+
+@pytest.fixture(scope="session")
+def tiny_version(
+    tmp_path_factory: pytest.TempPathFactory, encoder: TextEncoder, separable: TextDataset
+) -> TrainReport:
+    """A version trained on the hash-train split of :func:`separable_sentences` (few iterations)."""
+    out = tmp_path_factory.mktemp("sentiment") / "1"
+    return train_version(separable, out, config=TrainConfig(max_iter=50), device="cpu", progress=False)
+
+
+@pytest.fixture()
+def version_dir(tiny_version: TrainReport) -> Path:
+    return tiny_version.version_dir
