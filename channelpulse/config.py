@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         default=None,
         description="gRPC address (host:port) of an existing Triton server; when unset, the local one.",
     )
-    triton_timeout_s: float = Field(default=10.0, description="Timeout of one Triton inference request.")
+    triton_timeout_s: float = Field(default=60.0, description="Timeout of one Triton inference request.")
 
     # --- Prometheus --------------------------------------------------------------------------
     prometheus_port: int = Field(default=9090, description="Prometheus server port.")

@@ -61,21 +61,18 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         # retried (Triton down) would block forever. Its offsets are not committed, so it is replayed.
         stream_wait_empty=False,
     )
-    # Keys are the raw Kafka keys of the input (user_id / sensor_id), so with use_partitioner the
-    # changelog partition of a key is the partition its events arrive on.
-    # Values are JSON objects (no value_type: faust then hands back the decoded dict as is).
-    state_schema: faust.Schema = faust.Schema(key_type=bytes, key_serializer="raw", value_serializer="json")
-    users = app.Table(
-        "user-state", schema=state_schema, partitions=settings.partitions, use_partitioner=True, default=None
-    )
-    sensors = app.Table(
-        "sensor-windows",
-        schema=state_schema,
-        partitions=settings.partitions,
-        use_partitioner=True,
-        default=None,
-    )
-    analytics = app.Table("channel-analytics", schema=state_schema, partitions=settings.partitions, default=None)
+    # Keys are raw bytes (key_type=bytes: the "raw" codec) and values JSON objects (faust's default
+    # codec). For user-state and sensor-windows the key is the input record's key (user_id /
+    # sensor_id), so with use_partitioner the changelog partition of a key is the partition its
+    # events arrive on; channel-analytics is keyed by the observation partition it summarises.
+    def table(name: str, use_partitioner: bool) -> Any:
+        return app.Table(
+            name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None
+        )
+
+    users = table("user-state", use_partitioner=True)
+    sensors = table("sensor-windows", use_partitioner=True)
+    analytics = table("channel-analytics", use_partitioner=False)
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
         topic = app.topic(topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions)
@@ -115,6 +112,7 @@ class WorkerRuntime:
         self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
         self._metadata_ready = False
+        self.lag_labels: set[tuple[str, str]] = set()
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
 
@@ -239,7 +237,9 @@ class WorkerRuntime:
                 )
 
     async def report_lag(self) -> None:
+        """Lag per assigned input partition; partitions this worker lost in a rebalance are dropped."""
         consumer = self.app.consumer
+        reported = set()
         for tp in consumer.assignment():
             if tp.topic not in self.input_topics:
                 continue
@@ -247,4 +247,9 @@ class WorkerRuntime:
             if highwater is None:
                 continue
             position = self.next_offset.get(tp, 0)
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))
+            labels = (tp.topic, str(tp.partition))
+            metrics.CONSUMER_LAG.labels(*labels).set(max(0, highwater - position))
+            reported.add(labels)
+        for labels in self.lag_labels - reported:
+            metrics.CONSUMER_LAG.remove(*labels)
+        self.lag_labels = reported

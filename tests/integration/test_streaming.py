@@ -63,6 +63,7 @@ def worker(stack: Settings) -> Iterator[WorkerProcess]:
     proc.stop()
 
 
+@pytest.mark.timeout(1800)
 def test_every_event_is_accounted_for_through_a_sigkill(stack: Settings, worker: WorkerProcess) -> None:
     sample = SampleStream(stack, seed=11, malformed_share=0.07)
     catalog = sample.catalog_records()
@@ -90,7 +91,7 @@ def test_every_event_is_accounted_for_through_a_sigkill(stack: Settings, worker:
 
     out_topics = [stack.topic_sentiment, stack.topic_recommendations, stack.topic_anomalies]
     wanted = {r.event_id for r in valid}
-    wait_until(lambda: wanted <= set(outputs_by_event(stack, out_topics)), 600, "every valid event scored")
+    wait_until(lambda: wanted <= set(outputs_by_event(stack, out_topics)), 1500, "every valid event scored")
 
     seen = outputs_by_event(stack, out_topics)
     for r in valid:
