@@ -81,9 +81,9 @@ class LiveBench:
         collector = await self.collector(name)
         gen = self.generators[name]
         settle = self.options.settle_timeout_s
-        warm = await phases.probe(collector, gen, 2 * self.batch, settle)
-        if not warm.complete:
-            return {"failed": f"not every warm-up event had its output within {settle:.0f}s"}
+        settled, warm_s = await phases.warm_up(collector, gen, 2 * self.batch, settle)
+        if not settled:
+            return {"failed": f"no two prompt warm-up probes in a row within {settle:.0f}s", "warmup_s": warm_s}
         estimate = await phases.probe(collector, gen, 8 * self.batch, settle)
         drain = await phases.drain_backlog(
             self.group, gen, spec, self.backlog_size(estimate.events_per_s), self.options.drain_timeout_s
@@ -91,7 +91,7 @@ class LiveBench:
         result: dict[str, Any] = {
             "input_topics": list(spec.input_topics),
             "output_topic": spec.output_topic,
-            "warmup_s": round(warm.seconds, 2),
+            "warmup_s": round(warm_s, 2),
             "probe_events_per_s": round(estimate.events_per_s, 1),
             "max": drain.to_dict(),
             "rates": [],
@@ -169,18 +169,20 @@ class LiveBench:
         return out
 
     async def settle(self, name: str) -> bool:
-        """After a rebalance: probe until every worker consumed part of a probe (each got partitions)."""
+        """After a rebalance: probe until two probes in a row are prompt and every worker consumed part
+        of each (each worker got partitions and finished recovering its tables)."""
         spec = self.specs[name]
         deadline = time.monotonic() + self.options.settle_timeout_s
-        while time.monotonic() < deadline:
+        good = 0
+        while good < 2 and time.monotonic() < deadline:
             before = [self._consumed(w.scrape(), spec) for w in self.group.workers]
-            result = await phases.probe(
-                await self.collector(name), self.generators[name], 4 * self.batch, max(1.0, deadline - time.monotonic())
-            )
+            left = max(1.0, deadline - time.monotonic())
+            result = await phases.probe(await self.collector(name), self.generators[name], 4 * self.batch, left)
             after = [self._consumed(w.scrape(), spec) for w in self.group.workers]
-            if result.complete and all(a > b for a, b in zip(after, before, strict=True)):
-                return True
-        return False
+            prompt = result.complete and result.first_output_s is not None and result.first_output_s < 3.0
+            everyone = all(a > b for a, b in zip(after, before, strict=True))
+            good = good + 1 if prompt and everyone else 0
+        return good >= 2
 
     @staticmethod
     def _consumed(samples: list[Any], spec: PipelineSpec) -> float:

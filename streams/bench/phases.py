@@ -24,6 +24,7 @@ class Probe:
     events: int
     seconds: float
     complete: bool
+    first_output_s: float | None
 
     @property
     def events_per_s(self) -> float:
@@ -38,7 +39,26 @@ async def probe(collector: OutputCollector, gen: LoadGenerator, n: int, timeout_
     started = time.time()
     complete = await collector.during(outputs, _sent(gen, n, log), timeout_s)
     last = max(outputs.produced_at, default=time.time())
-    return Probe(n, max(1e-3, last - started), complete)
+    first = min(outputs.produced_at, default=None)
+    return Probe(n, max(1e-3, last - started), complete, None if first is None else first - started)
+
+
+async def warm_up(
+    collector: OutputCollector, gen: LoadGenerator, n: int, timeout_s: float, steady_s: float = 3.0
+) -> tuple[bool, float]:
+    """Probe until two probes in a row complete with their first output within ``steady_s``: the model
+    is loaded and the consumer group settled (a fresh worker rebalances once its tables' changelog
+    topics exist, which stalls it for a while). Returns (settled, seconds taken)."""
+    started = time.monotonic()
+    steady = 0
+    while steady < 2:
+        left = timeout_s - (time.monotonic() - started)
+        if left <= 0:
+            return False, time.monotonic() - started
+        result = await probe(collector, gen, n, left)
+        quick = result.complete and result.first_output_s is not None and result.first_output_s < steady_s
+        steady = steady + 1 if quick else 0
+    return True, time.monotonic() - started
 
 
 async def _sent(gen: LoadGenerator, n: int, log: SendLog) -> None:

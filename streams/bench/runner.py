@@ -17,13 +17,14 @@ from streams.bench import report as reporting
 from streams.bench.hardware import describe_hardware, load_average
 from streams.bench.live import LiveBench
 from streams.bench.loadgen import producer_for
-from streams.bench.namespace import bench_settings, delete_run_topics, run_id
+from streams.bench.namespace import bench_settings, delete_run_topics, run_id, start_group_at_end
 from streams.bench.options import BenchOptions
 from streams.bench.plot import plot_report
 from streams.bench.stack_guard import running_stack
 from streams.bench.workers import WorkerGroup
 from streams.bench.workload import build_sources
 from streams.kafka_io import ensure_topics
+from streams.pipeline.observations import OBSERVATIONS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +36,21 @@ def say(message: str) -> None:
     print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {message}", flush=True)
 
 
-async def section(out: dict[str, Any], key: str, what: Awaitable[dict[str, Any]]) -> bool:
-    """``out[key] = await what``; an error is recorded there (the run goes on). True on success."""
+async def section(
+    out: dict[str, Any], key: str, what: Awaitable[dict[str, Any]], timings: dict[str, float], label: str
+) -> bool:
+    """``out[key] = await what``, its duration in ``timings[label]``; an error is recorded in
+    ``out[key]`` (the run goes on). True on success."""
     started = time.monotonic()
     try:
         out[key] = await what
         return True
     except Exception as exc:  # one broken section must not lose the others' figures
-        log.exception("bench section %s failed", key)
+        log.exception("bench section %s failed", label)
         out[key] = {"error": f"{type(exc).__name__}: {exc}"}
         return False
     finally:
-        out[key]["section_s"] = round(time.monotonic() - started, 1)
+        timings[label] = round(time.monotonic() - started, 1)
 
 
 async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
@@ -54,27 +58,35 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
     run = run_id()
     bs = bench_settings(settings, run)
     await asyncio.to_thread(ensure_topics, bs)
+    skipped = await asyncio.to_thread(start_group_at_end, bs, [OBSERVATIONS_TOPIC])
     sources = build_sources(bs, options.pipelines)
     group = WorkerGroup(bs)
     producer = producer_for(bs)
     await producer.start()
     bench = LiveBench(bs, run, options, producer, group, sources)
-    out: dict[str, Any] = {"run_id": run, "pipelines": {}, "limits": {}}
+    timings: dict[str, float] = {}
+    out: dict[str, Any] = {
+        "run_id": run,
+        "shared_history_skipped": skipped,
+        "pipelines": {},
+        "limits": {},
+        "section_seconds": timings,
+    }
     try:
         say(f"run {run}: starting a worker (app id {bs.app_id})")
         out["worker_start_s"] = round(await asyncio.to_thread(group.add), 2)
         for name in options.pipelines:
             say(f"{name}: warm-up, backlog drain, fixed rates")
-            await section(out["pipelines"], name, bench.pipeline(name))
+            await section(out["pipelines"], name, bench.pipeline(name), timings, f"pipeline {name}")
         measured = [n for n in options.pipelines if n in bench.max_rates]
         for name in measured:
             say(f"{name}: limits")
-            await section(out["limits"], name, bench.limits(name))
+            await section(out["limits"], name, bench.limits(name), timings, f"limits {name}")
         if options.scaling and measured:
             say("scaling: a second worker")
-            await section(out, "scaling", bench.scaling(measured))
+            await section(out, "scaling", bench.scaling(measured), timings, "scaling")
             say(f"lag drain: {measured[0]} burst with no worker running")
-            await section(out, "lag_drain", bench.lag_drain(measured[0]))
+            await section(out, "lag_drain", bench.lag_drain(measured[0]), timings, "lag drain")
     finally:
         await bench.close()
         await producer.stop()
