@@ -104,3 +104,22 @@ def test_rejects_bad_shapes_and_settings(reference: ReferenceProfile) -> None:
         DriftMonitor(reference, window=100, step=101)
     with pytest.raises(ValueError):
         DriftMonitor(reference, alpha=0.2, clear_alpha=0.1)
+
+
+def test_sensor_values_are_monitored_on_their_own_scale() -> None:
+    """Sensors: probs = [1 - score, score] of the anomaly model, features = the raw values [n, 1]."""
+    rng = np.random.default_rng(8)
+
+    def readings(n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+        values = rng.normal(level, 2.0, size=(n, 1))
+        score = rng.beta(1, 20, size=n)
+        return np.column_stack([1 - score, score]), values
+
+    reference = ReferenceProfile.build(*readings(5000, 70.0), ["normal", "anomalous"])
+    assert reference.num_projections == 1
+    monitor = DriftMonitor(reference, window=288, policy=TriggerPolicy(consecutive=2))
+    steady = [monitor.observe(*readings(288, 70.0)) for _ in range(10)]
+    assert sum(r.drifted for r in steady if r is not None) <= 1
+    shifted = [monitor.observe(*readings(288, 71.5)) for _ in range(3)]
+    assert all(r is not None and r.statistics.input_p < 1e-6 for r in shifted)
+    assert [r.should_retrain for r in shifted if r is not None] == [False, True, False]
