@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default=None,
         description="gRPC address (host:port) of an existing Triton server; when unset, the local one.",
     )
+    triton_http: str | None = Field(
+        default=None,
+        description="Base URL (http://host:port) of an existing Triton's HTTP endpoint; when unset, the local one.",
+    )
     triton_timeout_s: float = Field(default=60.0, description="Timeout of one Triton inference request.")
 
     # --- Prometheus --------------------------------------------------------------------------
@@ -131,6 +135,9 @@ class Settings(BaseSettings):
     drift_cooldown_windows: int = Field(
         default=10, description="Windows after a retrain request during which drift cannot request another."
     )
+    retrain_min_rows: int = Field(
+        default=300, description="Labelled lake rows (reviews with a star rating) a retrain needs at least."
+    )
     retrain_cooldown_s: float = Field(
         default=600.0, description="The retrainer ignores further requests for a model this long after a retrain."
     )
@@ -163,6 +170,11 @@ class Settings(BaseSettings):
     def bootstrap_servers(self) -> str:
         """Kafka bootstrap address the clients use."""
         return self.kafka_bootstrap or f"{self.bind_host}:{self.kafka_port}"
+
+    @property
+    def triton_http_url(self) -> str:
+        """Base URL of Triton's HTTP endpoint (model control, health)."""
+        return self.triton_http or f"http://{self.bind_host}:{self.triton_http_port}"
 
     @property
     def triton_grpc_url(self) -> str:

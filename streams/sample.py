@@ -56,8 +56,16 @@ def load_sensor_series(data_dir: Path, limit: int = 3) -> dict[str, list[float]]
     return series
 
 
-def _rating_to_stars(rating: float) -> int:
-    return max(1, min(5, round((rating + 4) / 2) + 1))
+def rating_to_stars(rating: float) -> int:
+    """A VADER mean rating (-4..4) as 1-5 stars that keep its label: <= -0.5 negative (1-2 stars),
+    >= 0.5 positive (4-5 stars), neutral in between (3 stars)."""
+    if rating <= -2.0:
+        return 1
+    if rating <= -0.5:
+        return 2
+    if rating < 0.5:
+        return 3
+    return 4 if rating < 2.0 else 5
 
 
 def malformed_variants(rng: random.Random, topic_kind: str, now: datetime) -> list[bytes]:
@@ -160,7 +168,7 @@ class SampleStream:
                 event = {"event_id": event_id, "channel": channel, "occurred_at": occurred, "text": text}
                 if kind == "review":
                     item = self.rng.choice(self.catalog)["item_id"]
-                    event.update(item_id=item, rating=_rating_to_stars(rating), language="en")
+                    event.update(item_id=item, rating=rating_to_stars(rating), language="en")
                     key = item
                 else:
                     event.update(network=channel.split(":")[1], author=f"user{self.rng.randrange(500)}")

@@ -69,7 +69,7 @@ def prepare_repository(settings: Settings) -> Path:
 
 
 def http_url(settings: Settings) -> str:
-    return f"http://{settings.bind_host}:{settings.triton_http_port}"
+    return settings.triton_http_url
 
 
 def ready(settings: Settings) -> bool:

@@ -1,0 +1,42 @@
+"""Maps a Kafka RetrainRequest onto the transport-free retrain core and its outcome onto a ModelUpdate."""
+
+from __future__ import annotations
+
+from channelpulse.config import Settings
+from infra.stack.triton import http_url
+from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from models.retrain.job import RetrainJob
+from models.retrain.run import run_retrain
+from schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
+from streams.retrainer import Handler
+
+
+def registry_for(settings: Settings) -> ModelRegistry:
+    """The live model repository, with Triton's model-control API to load promoted versions."""
+    return ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(http_url(settings)))
+
+
+def retrain_handler(settings: Settings) -> Handler:
+    registry = registry_for(settings)
+
+    def handle(request: RetrainRequest) -> ModelUpdate:
+        job = RetrainJob(
+            request_id=request.request_id,
+            model=request.model,
+            reason=request.reason,
+            min_rows=settings.retrain_min_rows,
+        )
+        outcome = run_retrain(job, settings.lake_root, registry, work_dir=settings.state_dir)
+        return ModelUpdate(
+            model=request.model,
+            action=outcome.action,
+            version=None if outcome.version is None else str(outcome.version),
+            candidate_version=None if outcome.candidate_version is None else str(outcome.candidate_version),
+            previous_version=None if outcome.previous_version is None else str(outcome.previous_version),
+            request_id=request.request_id,
+            detail=outcome.detail,
+            metrics=outcome.metrics,
+            announced_at=now_utc(),
+        )
+
+    return handle
