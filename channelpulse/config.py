@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     retrain_min_rows: int = Field(
         default=300, description="Labelled lake rows (reviews with a star rating) a retrain needs at least."
     )
+    retrain_max_rows: int = Field(
+        default=20_000, description="A retrain uses at most this many of the newest labelled lake rows."
+    )
     retrain_cooldown_s: float = Field(
         default=600.0, description="The retrainer ignores further requests for a model this long after a retrain."
     )

@@ -25,6 +25,7 @@ def retrain_handler(settings: Settings) -> Handler:
             model=request.model,
             reason=request.reason,
             min_rows=settings.retrain_min_rows,
+            max_rows=settings.retrain_max_rows,
         )
         outcome = run_retrain(job, settings.lake_root, registry, work_dir=settings.state_dir)
         return ModelUpdate(
