@@ -4,6 +4,7 @@ weights (onnxruntime.quantization.quantize_dynamic)."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -64,7 +65,13 @@ def quantize_int8(source: Path, target: Path) -> Path:
     """Dynamic quantization: int8 weights (QInt8) of MatMul/Gemm, activations quantized at run time."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))  # it logs every tensor it leaves alone at INFO
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
     return target
 
 

@@ -44,4 +44,11 @@ class BenchOptions:
 
     @property
     def limit_duration_s(self) -> float:
-        return self.duration_s
+        return min(1.0, self.duration_s) if self.quick else self.duration_s
+
+    def scaling_pipelines(self, measured: list[str]) -> list[str]:
+        """Pipelines for one-vs-two workers and the lag drain (the first is the lag drain's): all
+        measured ones, or in a quick run only the cheapest (the dead-letter path when measured)."""
+        if not self.quick or not measured:
+            return measured
+        return ["deadletter"] if "deadletter" in measured else measured[:1]

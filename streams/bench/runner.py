@@ -82,11 +82,12 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         for name in measured:
             say(f"{name}: limits")
             await section(out["limits"], name, bench.limits(name), timings, f"limits {name}")
-        if options.scaling and measured:
-            say("scaling: a second worker")
-            await section(out, "scaling", bench.scaling(measured), timings, "scaling")
-            say(f"lag drain: {measured[0]} burst with no worker running")
-            await section(out, "lag_drain", bench.lag_drain(measured[0]), timings, "lag drain")
+        scaled = options.scaling_pipelines(measured)
+        if options.scaling and scaled:
+            say(f"scaling: a second worker ({', '.join(scaled)})")
+            await section(out, "scaling", bench.scaling(scaled), timings, "scaling")
+            say(f"lag drain: {scaled[0]} burst with no worker running")
+            await section(out, "lag_drain", bench.lag_drain(scaled[0]), timings, "lag drain")
     finally:
         await bench.close()
         await producer.stop()

@@ -24,3 +24,11 @@ def test_the_command_parses_its_flags_and_rejects_bad_ones(capsys: pytest.Captur
     bad = build_parser().parse_args(["bench", "--pipelines", "sentiment,bogus"])
     assert bench_command.run(bad, Settings()) == 2
     assert "unknown pipeline" in capsys.readouterr().err
+
+
+def test_quick_runs_scale_only_the_cheapest_pipeline() -> None:
+    measured = ["sentiment", "sensors", "deadletter"]
+    assert BenchOptions(quick=True).scaling_pipelines(measured) == ["deadletter"]
+    assert BenchOptions(quick=True).scaling_pipelines(["sensors"]) == ["sensors"]
+    assert BenchOptions().scaling_pipelines(measured) == measured
+    assert BenchOptions(quick=True, duration_s=2.0).limit_duration_s == 1.0
