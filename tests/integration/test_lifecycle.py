@@ -42,7 +42,7 @@ def review_records(data: TextDataset, prefix: str, n: int) -> list[tuple[bytes, 
             "text": text,
             "rating": STARS[int(label)],
         }
-        out.append((event["item_id"].encode(), json.dumps(event).encode()))
+        out.append((f"{prefix}-item-{i % 50}".encode(), json.dumps(event).encode()))
     return out
 
 
