@@ -73,9 +73,7 @@ def predict(head: torch.nn.Linear, x: np.ndarray) -> np.ndarray:
         return torch.softmax(head(torch.from_numpy(x).float()), dim=1).numpy()
 
 
-def run_stream(
-    monitor: DriftMonitor, probs: np.ndarray, emb: np.ndarray, batch: int = 32
-) -> list[DriftReport]:
+def run_stream(monitor: DriftMonitor, probs: np.ndarray, emb: np.ndarray, batch: int = 32) -> list[DriftReport]:
     reports: list[DriftReport] = []
     for start in range(0, len(probs), batch):
         reports += monitor.observe_all(probs[start : start + batch], emb[start : start + batch])
@@ -83,9 +81,7 @@ def run_stream(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--windows", type=int, nargs="+", default=[100, 200, 500])
     parser.add_argument("--consecutive", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--alpha", type=float, default=0.01)

@@ -30,8 +30,6 @@ def lake_stats(root: Path, kind: str | None = None) -> list[PartitionStats]:
         files = part.part_files()
         rows = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in files)
         out.append(
-            PartitionStats(
-                part.kind, part.day.isoformat(), int(rows), len(files), sum(f.stat().st_size for f in files)
-            )
+            PartitionStats(part.kind, part.day.isoformat(), int(rows), len(files), sum(f.stat().st_size for f in files))
         )
     return out

@@ -145,6 +145,4 @@ class LakeWriter:
         self._last_retention = now
         removed = apply_retention(self.root, self.retention_days)
         if removed:
-            log.info(
-                "lake: retention removed %d partitions older than %d days", len(removed), self.retention_days
-            )
+            log.info("lake: retention removed %d partitions older than %d days", len(removed), self.retention_days)
