@@ -28,6 +28,7 @@ from streams.bench.workload import MalformedSource, PipelineSpec, Source, Templa
 log = logging.getLogger(__name__)
 
 LIMIT_BATCHES = 64
+SEARCH_STEPS = 4
 
 
 class LiveBench:
@@ -100,15 +101,38 @@ class LiveBench:
             result["failed"] = "the backlog did not drain in time"
             return result
         self.max_rates[name] = drain.events_per_s
+        sustainable, search = await self.sustainable_rate(collector, gen, drain.events_per_s)
+        result["sustainable_search"] = search
+        result["max_sustainable_per_s"] = sustainable
         for spec_rate in self.options.rates:
-            rate = spec_rate.resolve(drain.events_per_s)
+            rate = spec_rate.resolve(sustainable or drain.events_per_s)
             if rate is None:
                 continue
-            measured = await phases.at_rate(
-                collector, gen, spec_rate.label, rate, self.options.duration_s, max(15.0, 2 * self.options.duration_s)
-            )
+            measured = await phases.at_rate(collector, gen, spec_rate.label, rate, *self.rate_phase)
             result["rates"].append(measured.to_dict())
         return result
+
+    @property
+    def rate_phase(self) -> tuple[float, float]:
+        """(duration, time allowed for the outputs after the last send) of a fixed-rate phase."""
+        return self.options.duration_s, max(15.0, 2 * self.options.duration_s)
+
+    async def sustainable_rate(
+        self, collector: OutputCollector, gen: LoadGenerator, capacity: float
+    ) -> tuple[float | None, list[dict[str, Any]]]:
+        """The highest offered rate the pipeline keeps pace with: the drain capacity, else 0.75 of the
+        previous try (at most ``SEARCH_STEPS`` tries; none in a quick run, where the capacity stands)."""
+        if self.options.quick:
+            return None, []
+        tries = []
+        rate = capacity
+        for _ in range(SEARCH_STEPS):
+            measured = await phases.at_rate(collector, gen, f"{rate:.0f}/s", rate, *self.rate_phase)
+            tries.append(measured.to_dict())
+            if measured.sustained:
+                return round(rate, 1), tries
+            rate *= 0.75
+        return None, tries
 
     # --- the limits on the same batches ------------------------------------------------------
     async def limits(self, name: str) -> dict[str, Any]:

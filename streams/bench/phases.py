@@ -46,8 +46,9 @@ async def probe(collector: OutputCollector, gen: LoadGenerator, n: int, timeout_
 async def warm_up(
     collector: OutputCollector, gen: LoadGenerator, n: int, timeout_s: float, steady_s: float = 3.0
 ) -> tuple[bool, float]:
-    """Probe until two probes in a row complete with their first output within ``steady_s``: the model
-    is loaded and the consumer group settled (a fresh worker rebalances once its tables' changelog
+    """Probe until two probes in a row complete with their first output within ``steady_s`` (or 60% of
+    the probe, for slow models) rather than after a stall: the model is loaded and the consumer group
+    settled (a fresh worker rebalances once its tables' changelog
     topics exist, which stalls it for a while). Returns (settled, seconds taken)."""
     started = time.monotonic()
     steady = 0
@@ -56,7 +57,9 @@ async def warm_up(
         if left <= 0:
             return False, time.monotonic() - started
         result = await probe(collector, gen, n, left)
-        quick = result.complete and result.first_output_s is not None and result.first_output_s < steady_s
+        quick = result.complete and result.first_output_s is not None and result.first_output_s < max(
+            steady_s, 0.6 * result.seconds
+        )
         steady = steady + 1 if quick else 0
     return True, time.monotonic() - started
 
@@ -133,11 +136,20 @@ class RateResult:
     completed: int
     output_per_s: float | None
     latency: LatencySummary | None
+    duration_s: float
+    tail_s: float | None  # from the last send to the last output
 
     @property
     def sustained(self) -> bool:
-        """Every output arrived and the sender kept (within 5%) to the offered rate."""
-        return self.completed >= self.events and (self.sent_per_s or 0.0) >= 0.95 * self.offered_per_s
+        """The pipeline kept pace: the sender kept (within 5%) to the offered rate, every output
+        arrived, and the last one within max(1 s, a fifth of the phase) of the last send (no backlog
+        built up)."""
+        return (
+            self.completed >= self.events
+            and (self.sent_per_s or 0.0) >= 0.95 * self.offered_per_s
+            and self.tail_s is not None
+            and self.tail_s <= max(1.0, 0.2 * self.duration_s)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -164,6 +176,8 @@ async def at_rate(
         completed=outputs.matched,
         output_per_s=round((len(produced) - 1) / span, 2) if span > 0 else None,
         latency=summarize_latencies(outputs.latencies),
+        duration_s=duration_s,
+        tail_s=round(produced[-1] - log.last_s, 3) if produced and log.last_s is not None else None,
     )
 
 

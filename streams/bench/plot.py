@@ -27,7 +27,10 @@ def plot_report(report: dict[str, Any], path: Path) -> Path | None:
     rows = (len(measured) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
     for ax, (name, result) in zip(axes.flat, measured.items(), strict=False):
-        points = [r for r in result.get("rates", []) if r.get("latency") and r.get("output_per_s")]
+        tried = [*result.get("sustainable_search", []), *result.get("rates", [])]
+        points = sorted(
+            (r for r in tried if r.get("latency") and r.get("output_per_s")), key=lambda r: r["output_per_s"]
+        )
         xs = [r["output_per_s"] for r in points]
         for key, style, label in (("p50_ms", "o--", "p50"), ("p99_ms", "s-", "p99")):
             ax.plot(xs, [r["latency"][key] for r in points], style, color="tab:blue", label=f"pipeline {label}")

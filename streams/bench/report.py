@@ -90,8 +90,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         if "max" not in result:
             lines.append(f"{name:<15} {result.get('skipped') or result.get('failed')}")
             continue
-        lines.append(f"{name:<15} max {_fmt(_get(result, 'max', 'events_per_s'))} events/s "
-                     f"(mean batch {_fmt(_get(result, 'max', 'mean_batch'))})")
+        lines.append(f"{name:<15} max {_fmt(_get(result, 'max', 'events_per_s'))} events/s draining a backlog "
+                     f"(mean batch {_fmt(_get(result, 'max', 'mean_batch'))}); "
+                     f"max sustainable {_fmt(result.get('max_sustainable_per_s'))}/s")
         for rate in result.get("rates", []):
             lat = rate.get("latency") or {}
             lines.append(

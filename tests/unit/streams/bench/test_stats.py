@@ -34,3 +34,16 @@ def test_window_rate_and_ratio() -> None:
     assert ratio(45.0, 50.0) == 0.9
     assert ratio(None, 50.0) is None
     assert ratio(1.0, 0.0) is None
+
+
+def test_a_rate_is_sustained_only_when_the_outputs_keep_pace() -> None:
+    from streams.bench.phases import RateResult
+
+    def result(completed: int, sent: float, tail: float | None) -> RateResult:
+        return RateResult("r", 100.0, sent, 1000, completed, 99.0, None, duration_s=10.0, tail_s=tail)
+
+    assert result(1000, 99.0, 0.5).sustained
+    assert not result(999, 99.0, 0.5).sustained  # an output missing
+    assert not result(1000, 90.0, 0.5).sustained  # the sender fell behind
+    assert not result(1000, 99.0, 4.0).sustained  # a backlog built up
+    assert result(1000, 99.0, 1.9).to_dict()["sustained"]
