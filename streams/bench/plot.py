@@ -19,6 +19,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path | None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     measured = {n: r for n, r in report.get("pipelines", {}).items() if r.get("rates") or "max" in r}
     if not measured:
@@ -47,6 +48,10 @@ def plot_report(report: dict[str, Any], path: Path) -> Path | None:
                 ax.axvline(rate, color=color, linestyle="-.", label=f"{label} {rate:.0f}/s")
         ax.axhline(250, color="tab:red", linewidth=0.8, alpha=0.6, label="250 ms")
         ax.set_yscale("log")
+        plain = ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_xlim(left=0)
         ax.set_title(name)
         ax.set_xlabel("throughput (events/s)")
