@@ -18,6 +18,8 @@ from channelpulse.config import Settings
 from infra.stack import prometheus, stack, triton
 from infra.stack.process import port_is_open
 
+QUIET_S = 30.0
+
 
 def _short(topic: str, value: dict[str, Any], settings: Settings) -> str:
     if topic == settings.topic_sentiment:
@@ -91,6 +93,7 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
         consumer_timeout_ms=1000,
     )
     last_seen = time.monotonic()
+    producer_done_at: float | None = None
     try:
         while not stop.is_set():
             got = False
@@ -109,9 +112,13 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
                     )
                 if stop.is_set():
                     break
+            now = time.monotonic()
             if got:
-                last_seen = time.monotonic()
-            if producer.poll() is not None and time.monotonic() - last_seen > 10 and not keep:
+                last_seen = now
+            if producer_done_at is None and producer.poll() is not None:
+                producer_done_at = now
+            # done: everything published and no output for a while since (the worker may still be busy)
+            if producer_done_at is not None and now - max(last_seen, producer_done_at) > QUIET_S and not keep:
                 break
     except KeyboardInterrupt:
         pass
