@@ -58,13 +58,13 @@ def server_env() -> dict[str, str]:
 
 
 def prepare_repository(settings: Settings) -> Path:
-    """Copy the shipped model repository to the live one on first start; keep the live one after."""
+    """The live repository: a copy of the shipped one. Models the live one lacks are copied in at
+    every start; a model it already has is left alone (it may hold retrained versions)."""
     live = settings.model_repository.resolve()
-    if not live.exists():
-        live.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(
-            settings.model_repository_source, live, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    live.mkdir(parents=True, exist_ok=True)
+    for model in sorted(p for p in Path(settings.model_repository_source).iterdir() if p.is_dir()):
+        if not (live / model.name).exists():
+            shutil.copytree(model, live / model.name, ignore=shutil.ignore_patterns("__pycache__"))
     return live
 
 
