@@ -41,7 +41,7 @@ class Counter:
 
 async def test_open_loop_keeps_to_the_rate() -> None:
     producer = RecordingProducer()
-    gen = LoadGenerator(producer, Counter(), "p")  # type: ignore[arg-type]
+    gen = LoadGenerator(producer, Counter(), "p")
     log = SendLog()
     started = time.perf_counter()
     await gen.at_rate(400.0, 0.5, log)
@@ -57,7 +57,7 @@ async def test_open_loop_keeps_to_the_rate() -> None:
 
 async def test_burst_remembers_offsets_of_records_without_event_id() -> None:
     producer = RecordingProducer()
-    gen = LoadGenerator(producer, MalformedSource("t", 65536), "dl")  # type: ignore[arg-type]
+    gen = LoadGenerator(producer, MalformedSource("t", 65536), "dl")
     log = await gen.burst(10)
     await asyncio.sleep(0)  # done-callbacks run on the next loop iteration
     assert log.count == 10 and not log.by_id

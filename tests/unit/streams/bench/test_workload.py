@@ -26,7 +26,8 @@ def test_valid_sources_make_valid_events_stamped_when_made(data_dir: Path) -> No
             parsed = parse_event(KINDS[out.topic], out.value, settings.max_event_bytes)
             assert not isinstance(parsed, Invalid), parsed
             assert parsed.event_id == out.event_id == f"e-{name}-{n}"
-            assert before <= parsed.occurred_at <= datetime.now(timezone.utc)
+            occurred = parsed.occurred_at
+            assert occurred is not None and before <= occurred <= datetime.now(timezone.utc)
             ids.add(parsed.event_id)
         assert len(ids) == 40
 
