@@ -172,7 +172,7 @@ class LiveBench:
         startup = await asyncio.to_thread(self.group.add)
         out: dict[str, Any] = {"second_worker_start_s": round(startup, 2), "pipelines": {}}
         settled = time.monotonic()
-        if not await self.settle(names[0]):
+        if not await self.settle("deadletter" if "deadletter" in names else names[0]):
             timeout = self.options.settle_timeout_s
             out["failed"] = f"after the rebalance, not both workers consumed a probe within {timeout:.0f}s"
             return out
@@ -203,7 +203,7 @@ class LiveBench:
             left = max(1.0, deadline - time.monotonic())
             result = await phases.probe(await self.collector(name), self.generators[name], 4 * self.batch, left)
             after = [self._consumed(w.scrape(), spec) for w in self.group.workers]
-            prompt = result.complete and result.first_output_s is not None and result.first_output_s < 3.0
+            prompt = result.complete and phases.prompt(result)
             everyone = all(a > b for a, b in zip(after, before, strict=True))
             good = good + 1 if prompt and everyone else 0
         return good >= 2

@@ -43,6 +43,12 @@ async def probe(collector: OutputCollector, gen: LoadGenerator, n: int, timeout_
     return Probe(n, max(1e-3, last - started), complete, None if first is None else first - started)
 
 
+def prompt(result: Probe, steady_s: float = 3.0) -> bool:
+    """The probe's first output came within ``steady_s`` (or 60% of the probe, for slow models),
+    not after a stall."""
+    return result.first_output_s is not None and result.first_output_s < max(steady_s, 0.6 * result.seconds)
+
+
 async def warm_up(
     collector: OutputCollector, gen: LoadGenerator, n: int, timeout_s: float, steady_s: float = 3.0
 ) -> tuple[bool, float]:
@@ -57,10 +63,7 @@ async def warm_up(
         if left <= 0:
             return False, time.monotonic() - started
         result = await probe(collector, gen, n, left)
-        quick = result.complete and result.first_output_s is not None and result.first_output_s < max(
-            steady_s, 0.6 * result.seconds
-        )
-        steady = steady + 1 if quick else 0
+        steady = steady + 1 if result.complete and prompt(result, steady_s) else 0
     return True, time.monotonic() - started
 
 

@@ -47,3 +47,12 @@ def test_a_rate_is_sustained_only_when_the_outputs_keep_pace() -> None:
     assert not result(1000, 90.0, 0.5).sustained  # the sender fell behind
     assert not result(1000, 99.0, 4.0).sustained  # a backlog built up
     assert result(1000, 99.0, 1.9).to_dict()["sustained"]
+
+
+def test_a_probe_is_prompt_unless_its_first_output_waited_on_a_stall() -> None:
+    from streams.bench.phases import Probe, prompt
+
+    assert prompt(Probe(128, 0.5, True, 0.1))
+    assert prompt(Probe(128, 10.0, True, 5.0))  # a slow model: the first batch takes half the probe
+    assert not prompt(Probe(128, 40.0, True, 38.0))  # 38 s of nothing, then everything at once
+    assert not prompt(Probe(128, 60.0, False, None))
