@@ -72,7 +72,8 @@ class LiveBench:
 
     def backlog_size(self, events_per_s: float) -> int:
         """Events that keep the workers busy for about ``duration_s`` at ``events_per_s``."""
-        return int(min(200_000, max(4 * self.batch, events_per_s * self.options.duration_s)))
+        floor = (2 if self.options.quick else 4) * self.batch
+        return int(min(200_000, max(floor, events_per_s * self.options.duration_s)))
 
     # --- one pipeline through the workers ----------------------------------------------------
     async def pipeline(self, name: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class BenchOptions:
     @property
     def drain_timeout_s(self) -> float:
         """How long a backlog sized for ``duration_s`` may take before the phase gives up."""
-        return 30.0 if self.quick else max(60.0, 6 * self.duration_s)
+        return 60.0 if self.quick else max(60.0, 6 * self.duration_s)
 
     @property
     def settle_timeout_s(self) -> float:
