@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 
 from channelpulse.config import Settings
 from infra.stack.process import free_port
+from models.registry import TritonHttpControl
 from models.sentiment.data import TextDataset, load_vader, split
 from models.sentiment.evaluate import evaluate
 from models.sentiment.model import SentimentModel
@@ -87,6 +89,10 @@ def lifecycle(stack: Settings) -> Iterator[Settings]:
         }
     )
     ensure_topics(settings)
+    # the stack is shared by the test session: put the sentiment model back as it was afterwards
+    live = settings.model_repository / "sentiment"
+    backup = stack.state_dir / "sentiment-before-lifecycle"
+    shutil.copytree(live, backup)
     worker = WorkerProcess(settings, name="lifecycle-worker", metrics_port=free_port(), web_port=free_port())
     log = (stack.state_dir / "run" / "retrainer.log").open("ab")
     retrainer = subprocess.Popen(
@@ -103,6 +109,11 @@ def lifecycle(stack: Settings) -> Iterator[Settings]:
         retrainer.send_signal(signal.SIGTERM)
         retrainer.wait(timeout=120)
         log.close()
+        shutil.rmtree(live)
+        shutil.copytree(backup, live)
+        control = TritonHttpControl(settings.triton_http_url)
+        control.load("sentiment")
+        assert control.wait_ready("sentiment", 1, timeout_s=120)
 
 
 @pytest.mark.timeout(1800)
