@@ -57,7 +57,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path | None:
         ax.set_xlabel("throughput (events/s)")
         ax.set_ylabel("end-to-end latency (ms)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="best")
     for ax in list(axes.flat)[len(measured) :]:
         ax.set_visible(False)
     hw = report.get("hardware", {})
