@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "bench",
         help="measure throughput and latency of each pipeline against the model, Triton and Kafka limits",
         description="Drives the real stack (started if it is not up, stopped again after) with real worker "
-        "processes in a private namespace of topics: per pipeline the maximum sustainable rate (a backlog "
-        "drained), end-to-end p50/p95/p99 latency at fixed offered rates, and in the same run the limits on "
+        "processes in a private namespace of topics: per pipeline the drain capacity (a backlog drained), "
+        "the maximum sustainable rate (offered rates searched downwards), end-to-end p50/p95/p99 latency "
+        "at fixed offered rates, and in the same run the limits on "
         "the same batches (model alone in process, Triton alone, a bare aiokafka consume-produce loop), one "
         "worker against two, and the drain of a burst. Writes bench.json and bench.png to --out. "
         "With --model-speed: only the CPU speed of the sentiment model under torch and ONNX Runtime.",
