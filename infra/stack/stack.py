@@ -54,7 +54,7 @@ def status(settings: Settings) -> dict[str, Any]:
         "kafka_pid": ServiceProcess("kafka", run).pid(),
         "triton_grpc": settings.triton_grpc_url,
         "triton_http": triton.http_url(settings),
-        "triton_up": triton.ready(settings),
+        "triton_up": triton.live(settings),  # ready would turn false while one model reloads
         "triton_pid": ServiceProcess("triton", run).pid(),
         "prometheus": prometheus.url(settings),
         "prometheus_up": prometheus.ready(settings),
@@ -63,7 +63,7 @@ def status(settings: Settings) -> dict[str, Any]:
         "up": all(
             (
                 port_is_open(settings.bind_host, settings.kafka_port),
-                triton.ready(settings),
+                triton.live(settings),
                 prometheus.ready(settings),
             )
         ),

@@ -72,7 +72,17 @@ def http_url(settings: Settings) -> str:
     return settings.triton_http_url
 
 
+def live(settings: Settings) -> bool:
+    """The server answers (``/v2/health/live``), whatever state each model is in."""
+    try:
+        with urllib.request.urlopen(f"{http_url(settings)}/v2/health/live", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def ready(settings: Settings) -> bool:
+    """Every loaded model is ready (Triton's strict readiness), as at the end of start-up."""
     try:
         with urllib.request.urlopen(f"{http_url(settings)}/v2/health/ready", timeout=2) as resp:
             return bool(resp.status == 200)
