@@ -21,6 +21,8 @@ from schemas.events import EventKind
 from schemas.outputs import DeadLetter
 from schemas.validation import encode
 from streams import metrics
+from streams.delivery import OffsetLedger, Verdict
+from streams.kafka_io import committed_offsets
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
@@ -75,8 +77,17 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     analytics = table("channel-analytics", use_partitioner=False)
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
-        topic = app.topic(topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+        # input events: offsets committed by the runtime's ledger, not by Faust (streams/delivery.py);
+        # the catalog is a compacted table of upserts and keeps Faust's acks
+        topic = app.topic(
+            topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions,
+            acks=topic_name not in runtime.guarded_topics,
+        )
         app.agent(topic, name=f"score-{topic_name}")(runtime.agent_for(topic_name))
+    # mode's Signal.connect annotation rejects async bound methods, which it supports
+    app.on_partitions_revoked.connect(runtime.on_partitions_revoked)  # type: ignore[arg-type]
+    app.on_before_shutdown.connect(runtime.on_before_shutdown)  # type: ignore[arg-type]
+    app.timer(interval=1.0)(runtime.commit_offsets)
     observations = app.topic(OBSERVATIONS_TOPIC, key_type=bytes, value_type=bytes, partitions=settings.partitions)
     app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
     app.timer(interval=5.0)(runtime.report_lag)
@@ -115,6 +126,8 @@ class WorkerRuntime:
         self.lag_labels: set[tuple[str, str]] = set()
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
+        self.guarded_topics = frozenset(settings.input_topics)
+        self.ledger: OffsetLedger[TP] = OffsetLedger()
 
     @property
     def processor(self) -> Processor:
@@ -182,6 +195,11 @@ class WorkerRuntime:
     async def handle_batch(self, kind: EventKind, events: Sequence[EventT]) -> None:
         if not self._metadata_ready:
             await self.load_changelog_metadata()
+        guarded = events[0].message.topic in self.guarded_topics
+        if guarded:
+            events = await self.admit(events)
+            if not events:
+                return
         records = [
             RawRecord(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
             for e in events
@@ -193,6 +211,60 @@ class WorkerRuntime:
         metrics.EVENTS_DEADLETTERED.labels(topic=records[0].topic).inc(result.invalid)
         for e in events:
             self.next_offset[e.message.tp] = e.message.offset + 1
+            if guarded:
+                self.ledger.done(e.message.tp, e.message.offset)
+
+    async def admit(self, events: Sequence[EventT]) -> list[EventT]:
+        """The events of a batch the ledger lets through; seeks back where offsets were skipped."""
+        new = {e.message.tp for e in events} - self.ledger.assigned()
+        owned = new & self.app.consumer.assignment()
+        if owned:
+            await self.assign(owned)
+        kept: list[EventT] = []
+        seeks: dict[TP, int] = {}
+        for e in events:
+            tp = e.message.tp
+            verdict = self.ledger.admit(tp, e.message.offset)
+            if verdict is Verdict.PROCESS:
+                kept.append(e)
+                continue
+            metrics.EVENTS_SKIPPED.labels(topic=tp.topic, reason=verdict.value).inc()
+            if verdict is Verdict.SEEK:
+                seeks[tp] = self.ledger.next_offset(tp) or 0
+        for tp, offset in seeks.items():
+            log.warning("%s: got an event past offset %d, which never came; reading again from it", tp, offset)
+            await self.app.consumer.seek(tp, offset)
+        return kept
+
+    async def assign(self, tps: set[TP]) -> None:
+        """Start the ledger on newly owned partitions: at the group's committed offset, or at the
+        partition's earliest one when the group never committed there."""
+        loop = asyncio.get_running_loop()
+        starts: dict[TP, int] = {
+            TP(topic, partition): offset
+            for (topic, partition), offset in (
+                await loop.run_in_executor(None, committed_offsets, self.settings, self.settings.app_id, tps)
+            ).items()
+        }
+        missing = tps - set(starts)
+        if missing:
+            starts.update(await self.app.consumer.earliest_offsets(*missing))
+        self.ledger.assign(starts)
+
+    async def commit_offsets(self) -> None:
+        """Commit what the ledger says is done (every second, on revocation, at shutdown)."""
+        offsets = self.ledger.to_commit()
+        # Faust's public commit() commits its own acks only; _commit takes the offsets to commit
+        if offsets and await self.app.consumer._commit(offsets):  # type: ignore[attr-defined]
+            self.ledger.committed(offsets)
+
+    async def on_partitions_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        """Faust signal (sender, revoked): commit, then forget the revoked partitions."""
+        await self.commit_offsets()
+        self.ledger.revoke(args[0])
+
+    async def on_before_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        await self.commit_offsets()
 
     async def process_safely(self, kind: EventKind, records: list[RawRecord]) -> BatchResult:
         """Process a batch; if processing itself keeps failing (a bug, not bad input), dead-letter the

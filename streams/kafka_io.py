@@ -46,6 +46,19 @@ def ensure_topics(settings: Settings) -> list[str]:
         admin.close()
 
 
+def committed_offsets(
+    settings: Settings, group_id: str, partitions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """The group's committed offset of each partition that has one (blocking: run it in an executor)."""
+    wanted = {TopicPartition(topic, partition) for topic, partition in partitions}
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-offsets")
+    try:
+        found = admin.list_group_offsets({group_id: list(wanted)}).get(group_id, {})
+    finally:
+        admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in found.items() if tp in wanted and meta.offset >= 0}
+
+
 @dataclass(frozen=True)
 class Record:
     topic: str

@@ -29,6 +29,13 @@ EVENTS_DEADLETTERED = Counter(
     "channelpulse_events_deadlettered", "Invalid input records sent to the dead-letter topic.", ["topic"],
     registry=REGISTRY,
 )
+EVENTS_SKIPPED = Counter(
+    "channelpulse_events_skipped",
+    "Input records delivered but not processed: already processed (duplicate), fetched past a skipped "
+    "offset (seek: the partition is read again from the skipped one), or no longer assigned to this worker.",
+    ["topic", "reason"],
+    registry=REGISTRY,
+)
 SCORING_ERRORS = Counter(
     "channelpulse_scoring_errors", "Failed scoring requests (the batch is retried).", ["model"], registry=REGISTRY
 )
@@ -59,6 +66,7 @@ METRIC_NAMES = frozenset(
         "channelpulse_events_in_total",
         "channelpulse_events_out_total",
         "channelpulse_events_deadlettered_total",
+        "channelpulse_events_skipped_total",
         "channelpulse_scoring_errors_total",
         "channelpulse_batch_size",
         "channelpulse_triton_latency_seconds",

@@ -91,7 +91,15 @@ def test_every_event_is_accounted_for_through_a_sigkill(stack: Settings, worker:
 
     out_topics = [stack.topic_sentiment, stack.topic_recommendations, stack.topic_anomalies]
     wanted = {r.event_id for r in valid}
-    wait_until(lambda: wanted <= set(outputs_by_event(stack, out_topics)), 1500, "every valid event scored")
+    try:
+        wait_until(lambda: wanted <= set(outputs_by_event(stack, out_topics)), 1500, "every valid event scored")
+    except AssertionError as exc:
+        missing = wanted - set(outputs_by_event(stack, out_topics))
+        by_topic = Counter(r.topic for r in valid if r.event_id in missing)
+        raise AssertionError(
+            f"{exc}: {len(missing)} of {len(wanted)} unscored, by input topic {dict(by_topic)}; "
+            f"worker running: {worker.running()}; log tail:\n{worker.log_tail()}"
+        ) from exc
 
     seen = outputs_by_event(stack, out_topics)
     for r in valid:

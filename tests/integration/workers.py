@@ -55,6 +55,12 @@ class WorkerProcess:
             time.sleep(0.5)
         raise RuntimeError(f"worker metrics port not open after {timeout_s}s; log {self.log_path}")
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The last lines of the worker's log (for failure messages)."""
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
