@@ -22,7 +22,7 @@ from schemas.outputs import DeadLetter
 from schemas.validation import encode
 from streams import metrics
 from streams.delivery import OffsetLedger, Verdict
-from streams.kafka_io import committed_offsets
+from streams.kafka_io import committed_offsets, first_offset_from
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
@@ -77,8 +77,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     analytics = table("channel-analytics", use_partitioner=False)
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
-        # input events: offsets committed by the runtime's ledger, not by Faust (streams/delivery.py);
-        # the catalog is a compacted table of upserts and keeps Faust's acks
+        # input events (and observations): offsets committed by the runtime's ledger, not by Faust
+        # (streams/delivery.py); the catalog is a compacted table of upserts and keeps Faust's acks
         topic = app.topic(
             topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions,
             acks=topic_name not in runtime.guarded_topics,
@@ -88,7 +88,10 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.on_partitions_revoked.connect(runtime.on_partitions_revoked)  # type: ignore[arg-type]
     app.on_before_shutdown.connect(runtime.on_before_shutdown)  # type: ignore[arg-type]
     app.timer(interval=1.0)(runtime.commit_offsets)
-    observations = app.topic(OBSERVATIONS_TOPIC, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+    app.timer(interval=2.0)(runtime.seek_overdue)
+    observations = app.topic(
+        OBSERVATIONS_TOPIC, key_type=bytes, value_type=bytes, partitions=settings.partitions, acks=False
+    )
     app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
     app.timer(interval=5.0)(runtime.report_lag)
     app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
@@ -126,7 +129,7 @@ class WorkerRuntime:
         self.lag_labels: set[tuple[str, str]] = set()
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
-        self.guarded_topics = frozenset(settings.input_topics)
+        self.guarded_topics = frozenset((*settings.input_topics, OBSERVATIONS_TOPIC))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
 
     @property
@@ -154,12 +157,16 @@ class WorkerRuntime:
     async def analytics_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """One observation at a time, so each state write lands on its own partition's changelog."""
         async for event in stream.events():
+            if not await self.admit([event]):
+                yield None
+                continue
             key = str(event.message.partition).encode()
             stored = self.analytics.get(key)
             state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
             emits = state.step([event.message.value], self.settings)
             self.analytics[key] = state.to_dict()
             await self.produce(emits)
+            self.ledger.done(event.message.tp, event.message.offset)
             yield None
 
     async def tick_analytics(self) -> None:
@@ -215,26 +222,47 @@ class WorkerRuntime:
                 self.ledger.done(e.message.tp, e.message.offset)
 
     async def admit(self, events: Sequence[EventT]) -> list[EventT]:
-        """The events of a batch the ledger lets through; seeks back where offsets were skipped."""
+        """The events of a batch the ledger lets through (streams/delivery.py); where an event comes
+        past the next offset, looks at the log and steps over an empty stretch or seeks back."""
         new = {e.message.tp for e in events} - self.ledger.assigned()
         owned = new & self.app.consumer.assignment()
         if owned:
             await self.assign(owned)
         kept: list[EventT] = []
-        seeks: dict[TP, int] = {}
         for e in events:
-            tp = e.message.tp
-            verdict = self.ledger.admit(tp, e.message.offset)
+            tp, offset = e.message.tp, e.message.offset
+            verdict = self.ledger.admit(tp, offset)
+            if verdict is Verdict.GAP:
+                verdict = await self.close_gap(tp, offset)
             if verdict is Verdict.PROCESS:
                 kept.append(e)
-                continue
-            metrics.EVENTS_SKIPPED.labels(topic=tp.topic, reason=verdict.value).inc()
-            if verdict is Verdict.SEEK:
-                seeks[tp] = self.ledger.next_offset(tp) or 0
-        for tp, offset in seeks.items():
-            log.warning("%s: got an event past offset %d, which never came; reading again from it", tp, offset)
-            await self.app.consumer.seek(tp, offset)
+            else:
+                metrics.EVENTS_SKIPPED.labels(topic=tp.topic, reason=verdict.value).inc()
         return kept
+
+    async def close_gap(self, tp: TP, offset: int) -> Verdict:
+        expected = self.ledger.next_offset(tp) or 0
+        loop = asyncio.get_running_loop()
+        first = await loop.run_in_executor(None, first_offset_from, self.settings, tp.topic, tp.partition, expected)
+        if first is not None and first >= offset:
+            self.ledger.step_over(tp, offset)  # no record in between: compaction, markers, retention
+            return self.ledger.admit(tp, offset)
+        log.warning("%s: offset %d came before %d, which is in the log: reading again from it", tp, offset, expected)
+        await self.seek_back(tp)
+        return Verdict.GAP
+
+    async def seek_back(self, tp: TP) -> None:
+        target = self.ledger.seeking(tp)
+        try:
+            await self.app.consumer.seek_wait({tp: target})
+        except Exception:  # the partition was revoked meanwhile: its new owner reads it
+            log.warning("%s: seek back to %d failed", tp, target, exc_info=True)
+
+    async def seek_overdue(self) -> None:
+        """Seek again where a seek back brought nothing within the ledger's grace period."""
+        for tp in self.ledger.overdue():
+            log.warning("%s: still waiting for offset %s; seeking back again", tp, self.ledger.next_offset(tp))
+            await self.seek_back(tp)
 
     async def assign(self, tps: set[TP]) -> None:
         """Start the ledger on newly owned partitions: at the group's committed offset, or at the

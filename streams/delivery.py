@@ -11,12 +11,13 @@ commits them) and this ledger decides instead, one partition at a time:
 - it starts at the group's committed offset (or the partition's earliest one) when the partition
   is assigned;
 - an event is processed only when it is the next offset (``PROCESS``); one already processed is
-  skipped (``DUPLICATE``); one past the next offset means events were skipped on the way: the
-  caller seeks the partition back to the next offset (``SEEK``) and the events after it are
-  skipped until the missing ones arrive (``WAIT``);
-- an offset that never arrives although the partition was sought back to it ``max_seeks`` times,
-  ``grace_s`` apart, is missing from the log itself (a compacted or transactional topic): the
-  ledger steps over it (``PROCESS`` of the next one) and counts the offsets in ``skipped_offsets``;
+  skipped (``DUPLICATE``);
+- an event past the next offset (``GAP``) means either that events were skipped on the way or
+  that the offsets in between hold no record (compaction, transaction markers, retention). The
+  caller looks at the log: if the first record from the next offset on is this event, it calls
+  ``step_over`` and the event is processed; otherwise it seeks the partition back (``seeking``)
+  and later events are skipped (``WAIT``) until the missing ones arrive; after ``grace_s`` without
+  them the ledger answers ``GAP`` again, and ``overdue`` lists the partition for another seek;
 - only offsets whose outputs Kafka acknowledged (``done``) are ever committed (``to_commit``).
 
 It knows nothing of Kafka clients: partitions are any hashable, offsets ints, time a clock.
@@ -39,7 +40,7 @@ P = TypeVar("P", bound=Hashable)  # a partition
 class Verdict(enum.Enum):
     PROCESS = "process"
     DUPLICATE = "duplicate"  # processed already: skip
-    SEEK = "seek"  # events before this one were skipped: seek back to ``next_offset`` and skip it
+    GAP = "gap"  # past the next offset: look at the log, then step over or seek back
     WAIT = "wait"  # a seek back is under way: skip it, it will come again
     NOT_ASSIGNED = "not-assigned"  # another worker owns the partition now: skip it
 
@@ -49,8 +50,7 @@ class _Partition:
     done: int  # every offset below it is processed and its outputs acknowledged
     admitted: int  # the next offset to hand out for processing
     committed: int
-    seek_target: int | None = None
-    seeks: int = 0
+    sought: int | None = None  # the offset a seek back is under way to
     sought_at: float = 0.0
     holes: dict[int, int] = field(default_factory=dict)  # first missing offset -> the one after
     finished: set[int] = field(default_factory=set)  # done, but after an offset that is not
@@ -67,9 +67,8 @@ class _Partition:
 
 
 class OffsetLedger(Generic[P]):
-    def __init__(self, grace_s: float = 5.0, max_seeks: int = 3, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, grace_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.grace_s = grace_s
-        self.max_seeks = max_seeks
         self.clock = clock
         self._parts: dict[P, _Partition] = {}
         self.skipped_offsets = 0
@@ -84,7 +83,7 @@ class OffsetLedger(Generic[P]):
             else:
                 # events handed out but not finished before the rebalance come again: process them
                 part.admitted = part.done
-                part.seek_target, part.seeks = None, 0
+                part.sought = None
 
     def revoke(self, tps: Iterable[P]) -> None:
         for tp in tps:
@@ -106,34 +105,39 @@ class OffsetLedger(Generic[P]):
         if offset < part.admitted:
             return Verdict.DUPLICATE
         if offset > part.admitted:
-            return self._ahead(tp, part, offset)
+            if part.sought == part.admitted and self.clock() - part.sought_at < self.grace_s:
+                return Verdict.WAIT
+            return Verdict.GAP
         part.admitted = offset + 1
-        part.seek_target, part.seeks = None, 0
+        part.sought = None
         return Verdict.PROCESS
 
-    def _ahead(self, tp: P, part: _Partition, offset: int) -> Verdict:
+    def seeking(self, tp: P) -> int:
+        """The caller seeks ``tp`` back to the next offset (returned); skip events past it meanwhile."""
+        part = self._parts[tp]
+        part.sought, part.sought_at = part.admitted, self.clock()
+        return part.admitted
+
+    def overdue(self) -> list[P]:
+        """Partitions sought back more than ``grace_s`` ago whose missing events have not come: the
+        caller seeks them again (``seeking``), even if no later event arrives to notice it."""
         now = self.clock()
-        if part.seek_target != part.admitted:
-            part.seek_target, part.seeks, part.sought_at = part.admitted, 1, now
-            return Verdict.SEEK
-        if now - part.sought_at < self.grace_s:
-            return Verdict.WAIT
-        if part.seeks < self.max_seeks:
-            part.seeks += 1
-            part.sought_at = now
-            return Verdict.SEEK
-        missing = offset - part.admitted
-        log.warning(
-            "%s: offsets %d..%d never arrived after %d seeks; they are not in the log (compaction or "
-            "transaction markers): going on from %d",
-            tp, part.admitted, offset - 1, part.seeks, offset,
-        )
-        self.skipped_offsets += missing
+        return [
+            tp for tp, p in self._parts.items()
+            if p.sought == p.admitted and now - p.sought_at >= self.grace_s
+        ]
+
+    def step_over(self, tp: P, offset: int) -> None:
+        """The log holds no record between the next offset and ``offset``: go on from ``offset``."""
+        part = self._parts[tp]
+        if offset <= part.admitted:
+            return
+        log.info("%s: offsets %d..%d hold no record; going on from %d", tp, part.admitted, offset - 1, offset)
+        self.skipped_offsets += offset - part.admitted
         part.holes[part.admitted] = offset
+        part.admitted = offset
+        part.sought = None
         part.advance()
-        part.admitted = offset + 1
-        part.seek_target, part.seeks = None, 0
-        return Verdict.PROCESS
 
     def done(self, tp: P, offset: int) -> None:
         """The event at ``offset`` is processed and its outputs acknowledged by Kafka."""

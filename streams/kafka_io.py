@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -57,6 +58,32 @@ def committed_offsets(
     finally:
         admin.close()
     return {(tp.topic, tp.partition): meta.offset for tp, meta in found.items() if tp in wanted and meta.offset >= 0}
+
+
+def first_offset_from(
+    settings: Settings, topic: str, partition: int, offset: int, timeout_s: float = 10.0
+) -> int | None:
+    """The offset of the first record at or after ``offset`` in the partition's log (None if none
+    came within ``timeout_s``). Offsets without a record (compacted away, transaction markers,
+    deleted by retention) are passed over. Blocking: run it in an executor."""
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            records = consumer.poll(timeout_ms=500, max_records=1).get(tp)
+            if records:
+                return int(records[0].offset)
+        return None
+    finally:
+        consumer.close()
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ EVENTS_DEADLETTERED = Counter(
 )
 EVENTS_SKIPPED = Counter(
     "channelpulse_events_skipped",
-    "Input records delivered but not processed: already processed (duplicate), fetched past a skipped "
-    "offset (seek: the partition is read again from the skipped one), or no longer assigned to this worker.",
+    "Input records delivered but not processed: already processed (duplicate), fetched past an offset that is in "
+    "the log but never came (gap: the partition is read again from it), during that re-read (wait), "
+    "or no longer assigned to this worker (not-assigned).",
     ["topic", "reason"],
     registry=REGISTRY,
 )

@@ -14,7 +14,7 @@ class Clock:
 
 
 def ledger(clock: Clock | None = None, **starts: int) -> OffsetLedger[str]:
-    led: OffsetLedger[str] = OffsetLedger(grace_s=5.0, max_seeks=3, clock=clock or Clock())
+    led: OffsetLedger[str] = OffsetLedger(grace_s=10.0, clock=clock or Clock())
     led.assign(starts)
     return led
 
@@ -39,19 +39,29 @@ def test_events_before_the_position_are_duplicates() -> None:
     assert led.admit("p0", 10) is Verdict.DUPLICATE
 
 
-def test_a_skipped_offset_asks_for_one_seek_and_holds_later_events_until_it_comes() -> None:
+def test_a_skipped_stretch_is_read_again_and_later_events_wait_for_it() -> None:
     clock = Clock()
     led = ledger(clock, p0=3)
     # offsets 3..12 never reached the agent (what Faust did across a rebalance)
-    assert led.admit("p0", 13) is Verdict.SEEK
-    assert led.next_offset("p0") == 3
-    assert led.admit("p0", 14) is Verdict.WAIT  # the seek is under way: no second seek
+    assert led.admit("p0", 13) is Verdict.GAP
+    assert led.seeking("p0") == 3
+    assert led.admit("p0", 14) is Verdict.WAIT  # the seek back is under way
     assert led.to_commit() == {}
-    # after the seek the partition is read again from 3, in order
     assert [led.admit("p0", o) for o in range(3, 16)] == [Verdict.PROCESS] * 13
     for o in range(3, 16):
         led.done("p0", o)
     assert led.to_commit() == {"p0": 16}
+
+
+def test_a_seek_back_that_brings_nothing_is_retried_after_the_grace_period() -> None:
+    clock = Clock()
+    led = ledger(clock, p0=3)
+    assert led.admit("p0", 13) is Verdict.GAP
+    led.seeking("p0")
+    clock.now = 9.0
+    assert led.admit("p0", 13) is Verdict.WAIT
+    clock.now = 10.5
+    assert led.admit("p0", 13) is Verdict.GAP
 
 
 def test_the_commit_never_passes_an_offset_that_is_not_done() -> None:
@@ -61,34 +71,26 @@ def test_the_commit_never_passes_an_offset_that_is_not_done() -> None:
     for o in (0, 1, 3, 4):  # 2 unfinished
         led.done("p0", o)
     assert led.to_commit() == {"p0": 2}
+    led.done("p0", 2)
+    assert led.to_commit() == {"p0": 5}
 
 
-def test_an_offset_missing_from_the_log_is_stepped_over_after_the_seeks() -> None:
-    clock = Clock()
-    led = ledger(clock, p0=7)
-    assert led.admit("p0", 9) is Verdict.SEEK  # 7 and 8 are transaction markers, say
-    clock.now = 1.0
-    assert led.admit("p0", 9) is Verdict.WAIT
-    clock.now = 6.0
-    assert led.admit("p0", 9) is Verdict.SEEK
-    clock.now = 12.0
-    assert led.admit("p0", 9) is Verdict.SEEK
-    clock.now = 18.0
+def test_offsets_without_a_record_are_stepped_over() -> None:
+    led = ledger(p0=7)
+    assert led.admit("p0", 9) is Verdict.GAP  # 7 and 8 are transaction markers, say
+    led.step_over("p0", 9)
     assert led.admit("p0", 9) is Verdict.PROCESS
     assert led.skipped_offsets == 2
     led.done("p0", 9)
     assert led.to_commit() == {"p0": 10}
 
 
-def test_stepping_over_a_hole_while_earlier_events_are_in_flight() -> None:
-    clock = Clock()
-    led = ledger(clock, p0=0)
+def test_stepping_over_while_earlier_events_are_in_flight() -> None:
+    led = ledger(p0=0)
     assert led.admit("p0", 0) is Verdict.PROCESS  # in flight
-    assert led.admit("p0", 3) is Verdict.SEEK
-    for t in (6.0, 12.0, 18.0):
-        clock.now = t
-        verdict = led.admit("p0", 3)
-    assert verdict is Verdict.PROCESS
+    assert led.admit("p0", 3) is Verdict.GAP
+    led.step_over("p0", 3)
+    assert led.admit("p0", 3) is Verdict.PROCESS
     led.done("p0", 3)
     assert led.to_commit() == {}  # 0 is not done yet
     led.done("p0", 0)
@@ -116,3 +118,16 @@ def test_a_partition_kept_through_a_rebalance_hands_out_unfinished_events_again(
     assert led.next_offset("p0") == 2
     assert led.admit("p0", 2) is Verdict.PROCESS
     assert led.admit("p0", 1) is Verdict.DUPLICATE
+
+
+def test_a_partition_whose_seek_back_brought_nothing_is_overdue() -> None:
+    clock = Clock()
+    led = ledger(clock, p0=3, p1=0)
+    assert led.admit("p0", 13) is Verdict.GAP
+    led.seeking("p0")
+    clock.now = 5.0
+    assert led.overdue() == []
+    clock.now = 10.0
+    assert led.overdue() == ["p0"]
+    assert led.admit("p0", 3) is Verdict.PROCESS
+    assert led.overdue() == []
