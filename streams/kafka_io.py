@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from channelpulse.config import Settings
 
@@ -54,7 +54,14 @@ def committed_offsets(
     wanted = {TopicPartition(topic, partition) for topic, partition in partitions}
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-offsets")
     try:
-        found = admin.list_group_offsets({group_id: list(wanted)}).get(group_id, {})
+        for attempt in range(1, 11):
+            try:
+                found = admin.list_group_offsets({group_id: list(wanted)}).get(group_id, {})
+                break
+            except KafkaError as exc:  # e.g. no coordinator yet on a new broker
+                if not exc.retriable or attempt == 10:
+                    raise
+                time.sleep(0.5 * attempt)
     finally:
         admin.close()
     return {(tp.topic, tp.partition): meta.offset for tp, meta in found.items() if tp in wanted and meta.offset >= 0}
