@@ -200,6 +200,12 @@ class Settings(BaseSettings):
         return (self.topic_clicks, self.topic_reviews, self.topic_social, self.topic_sensors)
 
     @property
+    def topic_observations(self) -> str:
+        """The app's internal topic of per-channel observations (sentiment, clicks, sensors) for the
+        analytics agent; named after the app id like Faust's own internal topics."""
+        return f"{self.app_id}-analytics-observations"
+
+    @property
     def all_topics(self) -> tuple[str, ...]:
         """Every topic ChannelPulse creates."""
         return (

@@ -26,7 +26,6 @@ from streams.kafka_io import committed_offsets, first_offset_from
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
-from streams.pipeline.observations import OBSERVATIONS_TOPIC
 from streams.pipeline.processor import Processor
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
 from streams.scoring.base import Scorer
@@ -90,7 +89,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=1.0)(runtime.commit_offsets)
     app.timer(interval=2.0)(runtime.seek_overdue)
     observations = app.topic(
-        OBSERVATIONS_TOPIC, key_type=bytes, value_type=bytes, partitions=settings.partitions, acks=False
+        settings.topic_observations, key_type=bytes, value_type=bytes, partitions=settings.partitions, acks=False
     )
     app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
     app.timer(interval=5.0)(runtime.report_lag)
@@ -129,7 +128,7 @@ class WorkerRuntime:
         self.lag_labels: set[tuple[str, str]] = set()
         self.next_offset: dict[TP, int] = {}
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
-        self.guarded_topics = frozenset((*settings.input_topics, OBSERVATIONS_TOPIC))
+        self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
 
     @property
@@ -174,7 +173,7 @@ class WorkerRuntime:
         tick = json.dumps({"tick": utcnow().isoformat()}).encode()
         for partition in range(self.settings.partitions):
             await self.app.producer.send(
-                OBSERVATIONS_TOPIC, None, tick, partition=partition, timestamp=None, headers=None
+                self.settings.topic_observations, None, tick, partition=partition, timestamp=None, headers=None
             )
 
     async def flush_lake(self) -> None:

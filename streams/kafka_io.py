@@ -15,12 +15,9 @@ from channelpulse.config import Settings
 
 log = logging.getLogger(__name__)
 
-INTERNAL_TOPICS = ("channelpulse.analytics-observations",)
-
-
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic ChannelPulse creates, with its topic configs (the catalog is compacted)."""
-    specs: dict[str, dict[str, str]] = {name: {} for name in (*settings.all_topics, *INTERNAL_TOPICS)}
+    specs: dict[str, dict[str, str]] = {name: {} for name in (*settings.all_topics, settings.topic_observations)}
     specs[settings.topic_catalog] = {"cleanup.policy": "compact"}
     return specs
 

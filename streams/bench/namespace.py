@@ -6,10 +6,9 @@ from __future__ import annotations
 import contextlib
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
-from kafka.structs import OffsetAndMetadata
 
 from channelpulse.config import Settings
 
@@ -35,28 +34,6 @@ def bench_settings(settings: Settings, run: str) -> Settings:
     update: dict[str, object] = {name: prefix + getattr(settings, name) for name in TOPIC_FIELDS}
     update["app_id"] = f"{settings.app_id}-bench-{run}"
     return settings.model_copy(update=update)
-
-
-def start_group_at_end(settings: Settings, topics: list[str]) -> dict[str, int]:
-    """Commit the end offsets of ``topics`` for the run's (new, still empty) consumer group, so that its
-    workers begin there instead of replaying history that other runs left on topics shared by every
-    app id (the analytics observations topic); returns the records skipped per topic."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id, enable_auto_commit=False
-    )
-    skipped: dict[str, int] = {}
-    try:
-        for topic in topics:
-            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-            if not tps:
-                continue
-            ends = consumer.end_offsets(tps)
-            consumer.assign(tps)
-            consumer.commit({tp: OffsetAndMetadata(ends[tp], "", -1) for tp in tps})
-            skipped[topic] = int(sum(ends.values()))
-    finally:
-        consumer.close()
-    return skipped
 
 
 def create_topics(settings: Settings, names: list[str]) -> None:

@@ -17,14 +17,13 @@ from streams.bench import report as reporting
 from streams.bench.hardware import describe_hardware, load_average
 from streams.bench.live import LiveBench
 from streams.bench.loadgen import producer_for
-from streams.bench.namespace import bench_settings, delete_run_topics, run_id, start_group_at_end
+from streams.bench.namespace import bench_settings, delete_run_topics, run_id
 from streams.bench.options import BenchOptions
 from streams.bench.plot import plot_report
 from streams.bench.stack_guard import running_stack
 from streams.bench.workers import WorkerGroup
 from streams.bench.workload import build_sources
 from streams.kafka_io import ensure_topics
-from streams.pipeline.observations import OBSERVATIONS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
     run = run_id()
     bs = bench_settings(settings, run)
     await asyncio.to_thread(ensure_topics, bs)
-    skipped = await asyncio.to_thread(start_group_at_end, bs, [OBSERVATIONS_TOPIC])
     sources = build_sources(bs, options.pipelines)
     group = WorkerGroup(bs)
     producer = producer_for(bs)
@@ -67,7 +65,6 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
     timings: dict[str, float] = {}
     out: dict[str, Any] = {
         "run_id": run,
-        "shared_history_skipped": skipped,
         "pipelines": {},
         "limits": {},
         "section_seconds": timings,

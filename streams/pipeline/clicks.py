@@ -53,7 +53,11 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
                 "recommendations",
             )
         )
-        emits.append(observation(event.channel, "click", event.occurred_at, action=event.action))
+        emits.append(
+            observation(
+                proc.settings.topic_observations, event.channel, "click", event.occurred_at, action=event.action
+            )
+        )
         rows.append(
             {**event.model_dump(mode="json"), "recommended": [i for i, _ in items], "model_version": batch.version}
         )

@@ -61,7 +61,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 "anomalies",
             )
         )
-        emits.append(observation(event.channel, "sensor", event.occurred_at))
+        emits.append(observation(proc.settings.topic_observations, event.channel, "sensor", event.occurred_at))
         rows.append(
             {
                 **event.model_dump(mode="json"),

@@ -48,7 +48,12 @@ async def score_texts(kind: EventKind, valid: Sequence[tuple[RawRecord, Any]], p
                 settings.topic_sentiment, output_key(score) or record.key, encode(score), event.occurred_at, "sentiment"
             )
         )
-        emits.append(observation(event.channel, kind.value, event.occurred_at, label=score.label, score=score.score))
+        emits.append(
+            observation(
+                proc.settings.topic_observations, event.channel, kind.value, event.occurred_at,
+                label=score.label, score=score.score,
+            )
+        )
         rows.append(
             {
                 **event.model_dump(mode="json"),

@@ -11,7 +11,7 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 
 def obs(second: float, kind: str, **fields: object) -> bytes:
-    return observation("web", kind, T0 + timedelta(seconds=second), **fields).value
+    return observation("observations", "web", kind, T0 + timedelta(seconds=second), **fields).value
 
 
 def test_windows_close_by_event_time_and_ticks_and_survive_serialisation() -> None:

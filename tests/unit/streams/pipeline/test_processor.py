@@ -8,7 +8,6 @@ import pytest
 
 from channelpulse.config import Settings
 from schemas.events import EventKind
-from streams.pipeline.observations import OBSERVATIONS_TOPIC
 from streams.pipeline.processor import Processor
 from streams.pipeline.records import RawRecord
 from tests.unit.streams.fakes import FakeScorer
@@ -82,7 +81,7 @@ async def test_valid_reviews_are_scored_in_one_request_and_invalid_ones_dead_let
     ]
     assert [d["offset"] for d in letters] == [1, 2, 3, 4]
     assert all(d["source_topic"] == settings.topic_reviews and d["error"] for d in letters)
-    observations = by_topic(result.emits, OBSERVATIONS_TOPIC)
+    observations = by_topic(result.emits, settings.topic_observations)
     assert [(o["channel"], o["label"]) for o in observations] == [("web", "negative"), ("web", "positive")]
 
 
@@ -193,7 +192,8 @@ async def test_every_valid_event_feeds_analytics_and_the_lake(settings: Settings
     clicks = await proc.process(EventKind.CLICK, [rec(settings.topic_clicks, 0, click("c1", "u1", "item-3", "view"))])
     sensors = await proc.process(EventKind.SENSOR, [rec(settings.topic_sensors, 0, reading("e1", "s1", 5.0))])
     lake.close()
-    assert [o["kind"] for o in by_topic(clicks.emits + sensors.emits, OBSERVATIONS_TOPIC)] == ["click", "sensor"]
+    observed = by_topic(clicks.emits + sensors.emits, settings.topic_observations)
+    assert [o["kind"] for o in observed] == ["click", "sensor"]
     reviews = read_lake(tmp_path, "review")
     assert reviews["event_id"].to_list() == ["r1"] and reviews["label"].to_list() == ["negative"]
     assert reviews["rating"].to_list() == [4]
