@@ -26,7 +26,7 @@ from streams.kafka_io import committed_offsets, first_offset_from
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
-from streams.pipeline.processor import Processor
+from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
 from streams.scoring.base import Scorer
 
@@ -140,7 +140,7 @@ class WorkerRuntime:
         return self._processor
 
     def agent_for(self, topic_name: str) -> Callable[[faust.StreamT], AsyncIterator[None]]:
-        kind = self.processor_kind(topic_name)
+        kind = topic_kind(self.settings, topic_name)
         max_size = self.settings.batch_max_size
         within = self.settings.batch_max_wait_ms / 1000.0
 
@@ -179,16 +179,6 @@ class WorkerRuntime:
     async def flush_lake(self) -> None:
         if self.lake.flush_due():
             self.lake.flush()
-
-    def processor_kind(self, topic_name: str) -> EventKind:
-        s = self.settings
-        return {
-            s.topic_clicks: EventKind.CLICK,
-            s.topic_reviews: EventKind.REVIEW,
-            s.topic_social: EventKind.SOCIAL,
-            s.topic_sensors: EventKind.SENSOR,
-            s.topic_catalog: EventKind.CATALOG,
-        }[topic_name]
 
     async def load_changelog_metadata(self) -> None:
         """The key-partitioned tables ask the producer which partition a key's changelog record goes

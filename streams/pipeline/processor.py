@@ -46,16 +46,6 @@ class Processor:
         if self.lake is not None and rows:
             self.lake.extend(kind, rows)
 
-    def kind_of(self, topic: str) -> EventKind:
-        s = self.settings
-        return {
-            s.topic_clicks: EventKind.CLICK,
-            s.topic_reviews: EventKind.REVIEW,
-            s.topic_social: EventKind.SOCIAL,
-            s.topic_sensors: EventKind.SENSOR,
-            s.topic_catalog: EventKind.CATALOG,
-        }[topic]
-
     async def process(self, kind: EventKind, records: Sequence[RawRecord]) -> BatchResult:
         result = BatchResult()
         if kind is EventKind.CATALOG:
@@ -75,3 +65,14 @@ class Processor:
         else:
             self.to_lake(kind.value, [event.model_dump(mode="json") for _, event in valid])
         return result
+
+
+def topic_kind(settings: Settings, topic: str) -> EventKind:
+    """The kind of event an input topic (or the catalog) carries."""
+    return {
+        settings.topic_clicks: EventKind.CLICK,
+        settings.topic_reviews: EventKind.REVIEW,
+        settings.topic_social: EventKind.SOCIAL,
+        settings.topic_sensors: EventKind.SENSOR,
+        settings.topic_catalog: EventKind.CATALOG,
+    }[topic]

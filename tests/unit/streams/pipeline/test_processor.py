@@ -8,7 +8,7 @@ import pytest
 
 from channelpulse.config import Settings
 from schemas.events import EventKind
-from streams.pipeline.processor import Processor
+from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import RawRecord
 from tests.unit.streams.fakes import FakeScorer
 
@@ -199,3 +199,14 @@ async def test_every_valid_event_feeds_analytics_and_the_lake(settings: Settings
     assert reviews["rating"].to_list() == [4]
     assert read_lake(tmp_path, "click")["recommended"].to_list()[0][:2] == ["item-0", "item-1"]
     assert read_lake(tmp_path, "sensor")["value"].to_list() == [5.0]
+
+
+def test_each_input_topic_maps_to_its_kind(settings: Settings) -> None:
+    renamed = settings.model_copy(update={"topic_social": "partner.posts"})
+    assert topic_kind(renamed, "partner.posts") is EventKind.SOCIAL
+    assert [topic_kind(settings, t) for t in settings.input_topics] == [
+        EventKind.CLICK, EventKind.REVIEW, EventKind.SOCIAL, EventKind.SENSOR,
+    ]
+    assert topic_kind(settings, settings.topic_catalog) is EventKind.CATALOG
+    with pytest.raises(KeyError):
+        topic_kind(settings, settings.topic_sentiment)
