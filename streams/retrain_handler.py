@@ -8,6 +8,7 @@ from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from models.retrain.job import RetrainJob
 from models.retrain.run import run_retrain
 from schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
+from streams.lake import lake_reader
 from streams.retrainer import Handler
 
 
@@ -27,7 +28,7 @@ def retrain_handler(settings: Settings) -> Handler:
             min_rows=settings.retrain_min_rows,
             max_rows=settings.retrain_max_rows,
         )
-        outcome = run_retrain(job, settings.lake_root, registry, work_dir=settings.state_dir)
+        outcome = run_retrain(job, lake_reader(settings.lake_root), registry, work_dir=settings.state_dir)
         return ModelUpdate(
             model=request.model,
             action=outcome.action,

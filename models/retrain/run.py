@@ -6,24 +6,30 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from models.registry import ModelRegistry, RegistryError
 from models.retrain.decision import decide
 from models.retrain.feedback import eval_split, labelled_reviews
 from models.retrain.job import Action, RetrainJob, RetrainOutcome
 from models.retrain.trainers import TRAINERS, TextTrainer
-from streams.lake import read_lake
 
 log = logging.getLogger(__name__)
+
+FeedbackSource = Callable[[str, datetime, datetime], pl.DataFrame]
+"""(kind, start, end) -> the rows of that kind filed in [start, end): how run_retrain reads
+feedback without knowing where it is kept (the worker's event lake: ``streams.lake.lake_reader``)."""
 
 
 def run_retrain(
     job: RetrainJob,
-    lake: Path,
+    feedback: FeedbackSource,
     registry: ModelRegistry,
     *,
     trainer: TextTrainer | None = None,
@@ -32,7 +38,7 @@ def run_retrain(
 ) -> RetrainOutcome:
     """Run one retrain and return what happened (it never raises for a refused or failed promotion).
 
-    1. Read ``job.lake_kind`` rows filed in ``[now - job.lookback, now)`` from the lake at ``lake``
+    1. Read ``job.lake_kind`` rows filed in ``[now - job.lookback, now)`` from ``feedback``
        and keep those with a text and a 1-5 star rating (label: 1-2 negative, 3 neutral, 4-5
        positive); skip when fewer than ``job.min_rows``.
     2. Hold out ``job.eval_fraction`` of them (a salted hash of the event id, so fixed per event).
@@ -57,7 +63,7 @@ def run_retrain(
             return outcome("skipped", f"no trainer for model {job.model!r} (have {sorted(TRAINERS)})")
         trainer = TRAINERS[job.model]()
     end = now or datetime.now(timezone.utc)
-    data = labelled_reviews(read_lake(lake, job.lake_kind, start=end - job.lookback, end=end), max_rows=job.max_rows)
+    data = labelled_reviews(feedback(job.lake_kind, end - job.lookback, end), max_rows=job.max_rows)
     if len(data) < job.min_rows:
         return outcome(
             "skipped", f"{len(data)} labelled rows in the lake (need {job.min_rows})", rows={"labelled": len(data)}

@@ -27,7 +27,7 @@ from channelpulse.config import Settings
 from models.contract import SENTIMENT_MODEL
 from models.registry import ModelRegistry, ModelRepository
 from models.retrain import PromotionPolicy, RetrainJob, SentimentTrainer, run_retrain
-from streams.lake import LakeWriter
+from streams.lake import LakeWriter, lake_reader
 
 
 def stars(rating: float) -> int:
@@ -62,7 +62,8 @@ def main() -> None:
             eval_fraction=args.eval_fraction,
             policy=PromotionPolicy(margin=args.margin),
         )
-        outcome = run_retrain(job, root / "lake", registry, trainer=SentimentTrainer(), work_dir=root, now=now)
+        feedback = lake_reader(root / "lake")
+        outcome = run_retrain(job, feedback, registry, trainer=SentimentTrainer(), work_dir=root, now=now)
         print(json.dumps({k: v for k, v in outcome.to_dict().items() if k != "job"}, indent=2))
 
 

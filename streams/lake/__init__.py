@@ -8,7 +8,7 @@ knows about Kafka: the stream workers hand rows to the writer.
 """
 
 from streams.lake.layout import LAKE_TS, validate_kind
-from streams.lake.reader import read_lake
+from streams.lake.reader import lake_reader, read_lake
 from streams.lake.retention import apply_retention
 from streams.lake.stats import PartitionStats, lake_stats
 from streams.lake.writer import LakeWriter
@@ -18,6 +18,7 @@ __all__ = [
     "LakeWriter",
     "PartitionStats",
     "apply_retention",
+    "lake_reader",
     "lake_stats",
     "read_lake",
     "validate_kind",

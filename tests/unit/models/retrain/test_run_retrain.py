@@ -10,8 +10,9 @@ import pytest
 
 from models.registry import ModelRegistry, ModelRepository, TritonControlError
 from models.retrain import PromotionPolicy, RetrainJob, run_retrain
+from models.retrain.run import FeedbackSource
 from models.sentiment.data import TextDataset
-from streams.lake import LakeWriter
+from streams.lake import LakeWriter, lake_reader
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -63,21 +64,23 @@ def registry(tmp_path: Path) -> ModelRegistry:
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Path:
+def lake(tmp_path: Path) -> FeedbackSource:
     root = tmp_path / "lake"
     with LakeWriter(root) as writer:
         for i in range(600):
             row = {"event_id": f"r{i}", "text": f"review {i}", "rating": 1 + i % 5}
             writer.append("review", row, at=NOW - timedelta(hours=1 + i % 48))
         writer.append("review", {"event_id": "old", "text": "ancient", "rating": 5}, at=NOW - timedelta(days=30))
-    return root
+    return lake_reader(root)
 
 
 def _job(**kw: Any) -> RetrainJob:
     return RetrainJob(request_id="req-1", model="sentiment", reason="drift", **kw)
 
 
-def test_a_better_candidate_is_added_and_promoted(registry: ModelRegistry, lake: Path, tmp_path: Path) -> None:
+def test_a_better_candidate_is_added_and_promoted(
+    registry: ModelRegistry, lake: FeedbackSource, tmp_path: Path
+) -> None:
     trainer = FakeTrainer(quality=0.7)
     outcome = run_retrain(_job(), lake, registry, trainer=trainer, work_dir=tmp_path, now=NOW)
     assert outcome.action == "promoted", outcome.detail
@@ -95,14 +98,14 @@ def test_a_better_candidate_is_added_and_promoted(registry: ModelRegistry, lake:
     assert list(tmp_path.glob("retrain-*")) == []  # the work folder is cleaned up
 
 
-def test_a_candidate_within_the_margin_is_rejected_and_discarded(registry: ModelRegistry, lake: Path) -> None:
+def test_a_candidate_within_the_margin_is_rejected_and_discarded(registry: ModelRegistry, lake: FeedbackSource) -> None:
     outcome = run_retrain(_job(policy=PromotionPolicy(margin=0.05)), lake, registry, trainer=FakeTrainer(0.64), now=NOW)
     assert outcome.action == "rejected" and "does not beat" in outcome.detail
     assert outcome.version == 1 and outcome.candidate_version is None
     assert registry.repository.version_numbers("sentiment") == [1]
 
 
-def test_too_little_feedback_skips_without_training(registry: ModelRegistry, lake: Path) -> None:
+def test_too_little_feedback_skips_without_training(registry: ModelRegistry, lake: FeedbackSource) -> None:
     trainer = FakeTrainer(0.9)
     outcome = run_retrain(_job(min_rows=1000), lake, registry, trainer=trainer, now=NOW)
     assert outcome.action == "skipped" and "600 labelled rows" in outcome.detail
@@ -113,7 +116,7 @@ def test_too_little_feedback_skips_without_training(registry: ModelRegistry, lak
     assert small_eval.action == "skipped" and "evaluation rows" in small_eval.detail
 
 
-def test_models_without_a_trainer_are_skipped(lake: Path, tmp_path: Path) -> None:
+def test_models_without_a_trainer_are_skipped(lake: FeedbackSource, tmp_path: Path) -> None:
     model_dir = tmp_path / "repo2" / "anomaly"
     (model_dir / "1").mkdir(parents=True)
     (model_dir / "config.pbtxt").write_text('name: "anomaly"\n')
@@ -123,7 +126,7 @@ def test_models_without_a_trainer_are_skipped(lake: Path, tmp_path: Path) -> Non
     assert outcome.action == "skipped" and "no trainer" in outcome.detail
 
 
-def test_a_failed_promotion_is_reported_not_raised(registry: ModelRegistry, lake: Path) -> None:
+def test_a_failed_promotion_is_reported_not_raised(registry: ModelRegistry, lake: FeedbackSource) -> None:
     failing = ModelRegistry(registry.repository, Control(registry.repository, fail=True))
     outcome = run_retrain(_job(), lake, failing, trainer=FakeTrainer(0.9), now=NOW)
     assert outcome.action == "rejected" and "promotion failed" in outcome.detail
