@@ -22,8 +22,9 @@ from streams.bench.loadgen import LoadGenerator
 from streams.bench.namespace import topic_prefix
 from streams.bench.options import BenchOptions
 from streams.bench.stack_guard import model_ready
-from streams.bench.workers import WorkerGroup, metric_sum
+from streams.bench.workers import WorkerGroup
 from streams.bench.workload import MalformedSource, PipelineSpec, Source, TemplateSource, pipeline_specs
+from streams.worker_process import metric_sum
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from typing import Any
 from streams.bench.collector import OutputCollector, PhaseOutputs
 from streams.bench.loadgen import LoadGenerator, SendLog
 from streams.bench.stats import LatencySummary, steady_rate, summarize_latencies
-from streams.bench.workers import WorkerGroup, metric_sum
+from streams.bench.workers import WorkerGroup
 from streams.bench.workload import PipelineSpec
+from streams.worker_process import metric_sum
 
 POLL_S = 0.1
 

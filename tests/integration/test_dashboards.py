@@ -31,13 +31,12 @@ from infra.grafana.queries import (
     dashboard_queries,
     load_dashboards,
 )
-from infra.stack.process import free_port
 from infra.stack.prometheus import RULES
 from models import contract
 from schemas.events import EXAMPLES, EventKind
 from streams.kafka_io import ensure_topics, publish
+from streams.worker_process import WorkerProcess
 from tests.integration.promql import wait_for_query
-from tests.integration.workers import WorkerProcess
 
 MODEL_TOPICS: dict[str, tuple[EventKind, ...]] = {
     contract.ANOMALY_MODEL: (EventKind.SENSOR,),
@@ -156,7 +155,7 @@ def live(stack: Settings) -> Iterator[Live]:
     publish(settings, topic_of[kinds[0]], [(b"broken", b"{not json")])  # one dead letter
     n_published = 5 * len(kinds) + 1
 
-    worker = WorkerProcess(settings, name="dashboards-worker", metrics_port=free_port(), web_port=free_port())
+    worker = WorkerProcess(settings, name="dashboards-worker")
     worker.start()
     try:
         wait_for(lambda: worker.metric("channelpulse_events_in_total") >= n_published, 180, "the events consumed")

@@ -19,13 +19,12 @@ import numpy as np
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port
 from models.registry import TritonHttpControl
 from models.sentiment.data import TextDataset, load_vader, split
 from models.sentiment.evaluate import evaluate
 from models.sentiment.model import SentimentModel
 from streams.kafka_io import ensure_topics, publish, read_topic
-from tests.integration.workers import WorkerProcess
+from streams.worker_process import WorkerProcess
 
 PHASE = 1200  # events per phase: the stationary one and the shifted one have the same length
 
@@ -96,7 +95,7 @@ def lifecycle(stack: Settings) -> Iterator[Settings]:
     live = settings.model_repository / "sentiment"
     backup = stack.state_dir / "sentiment-before-lifecycle"
     shutil.copytree(live, backup)
-    worker = WorkerProcess(settings, name="lifecycle-worker", metrics_port=free_port(), web_port=free_port())
+    worker = WorkerProcess(settings, name="lifecycle-worker")
     log = (stack.state_dir / "run" / "retrainer.log").open("ab")
     retrainer = subprocess.Popen(
         [sys.executable, "-m", "channelpulse", "retrainer"],

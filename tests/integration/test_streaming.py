@@ -15,8 +15,8 @@ import pytest
 from channelpulse.config import Settings
 from streams.kafka_io import ensure_topics, publish, read_topic
 from streams.sample import SampleRecord, SampleStream
+from streams.worker_process import WorkerProcess
 from tests.integration.promql import query, wait_for_query
-from tests.integration.workers import WorkerProcess
 
 N_EVENTS = 10_000
 
@@ -58,7 +58,7 @@ def wait_until(predicate: object, timeout_s: float, what: str) -> None:
 @pytest.fixture(scope="module")
 def worker(stack: Settings) -> Iterator[WorkerProcess]:
     ensure_topics(stack)
-    proc = WorkerProcess(stack)
+    proc = WorkerProcess(stack, name="worker")
     yield proc
     proc.stop()
 
