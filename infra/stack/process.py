@@ -9,6 +9,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,15 @@ from pathlib import Path
 
 class StackError(RuntimeError):
     """A service could not be started; the message says why and what to do."""
+
+
+def http_ok(url: str, timeout_s: float = 2.0) -> bool:
+    """A GET of ``url`` answers 200 (health endpoints: False when refused, failing or not yet up)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from channelpulse.config import Settings
-from infra.stack.process import ServiceProcess, StackError, port_is_open
+from infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
 
 RULES = Path(__file__).resolve().parent.parent / "prometheus" / "alerts.yml"
 
@@ -46,11 +44,7 @@ def url(settings: Settings) -> str:
 
 
 def ready(settings: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url(settings)}/-/ready", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_ok(f"{url(settings)}/-/ready")
 
 
 def start(settings: Settings) -> ServiceProcess:

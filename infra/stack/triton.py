@@ -11,12 +11,10 @@ import shutil
 import site
 import sys
 import sysconfig
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from channelpulse.config import REPO_ROOT, Settings
-from infra.stack.process import ServiceProcess, StackError, port_is_open
+from infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
 
 
 def pytriton_dir() -> Path:
@@ -74,20 +72,12 @@ def http_url(settings: Settings) -> str:
 
 def live(settings: Settings) -> bool:
     """The server answers (``/v2/health/live``), whatever state each model is in."""
-    try:
-        with urllib.request.urlopen(f"{http_url(settings)}/v2/health/live", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_ok(f"{http_url(settings)}/v2/health/live")
 
 
 def ready(settings: Settings) -> bool:
     """Every loaded model is ready (Triton's strict readiness), as at the end of start-up."""
-    try:
-        with urllib.request.urlopen(f"{http_url(settings)}/v2/health/ready", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+    return http_ok(f"{http_url(settings)}/v2/health/ready")
 
 
 def start(settings: Settings) -> ServiceProcess:
