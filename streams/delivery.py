@@ -71,19 +71,13 @@ class OffsetLedger(Generic[P]):
         self.grace_s = grace_s
         self.clock = clock
         self._parts: dict[P, _Partition] = {}
-        self.skipped_offsets = 0
 
     def assign(self, starts: Mapping[P, int]) -> None:
-        """Partitions (re)assigned, each with the offset to start from (the committed one). A
-        partition this ledger kept through the rebalance keeps its own, newer, position."""
+        """Partitions newly owned, each with the offset to start from (the committed one). Every
+        rebalance revokes all partitions first (``revoke``), so a partition kept through one starts
+        again from what was committed on revocation."""
         for tp, start in starts.items():
-            part = self._parts.get(tp)
-            if part is None:
-                self._parts[tp] = _Partition(done=start, admitted=start, committed=start)
-            else:
-                # events handed out but not finished before the rebalance come again: process them
-                part.admitted = part.done
-                part.sought = None
+            self._parts[tp] = _Partition(done=start, admitted=start, committed=start)
 
     def revoke(self, tps: Iterable[P]) -> None:
         for tp in tps:
@@ -133,7 +127,6 @@ class OffsetLedger(Generic[P]):
         if offset <= part.admitted:
             return
         log.info("%s: offsets %d..%d hold no record; going on from %d", tp, part.admitted, offset - 1, offset)
-        self.skipped_offsets += offset - part.admitted
         part.holes[part.admitted] = offset
         part.admitted = offset
         part.sought = None
