@@ -15,6 +15,7 @@ from channelpulse.config import Settings
 
 log = logging.getLogger(__name__)
 
+
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic ChannelPulse creates, with its topic configs (the catalog is compacted)."""
     specs: dict[str, dict[str, str]] = {name: {} for name in (*settings.all_topics, settings.topic_observations)}
