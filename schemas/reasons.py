@@ -98,3 +98,8 @@ def _show(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f"an array of {len(value)} item{'s' if len(value) != 1 else ''}"
     return _json_type(value)
+
+
+def describe_scoring_failure(model: str, server_message: str) -> str:
+    """Why a valid event was dead-lettered: the model failed on it alone (the server's own words)."""
+    return f"model {model!r} failed on this event (alone, after splitting its batch): {server_message}"

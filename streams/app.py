@@ -26,6 +26,7 @@ from streams.kafka_io import committed_offsets, first_offset_from
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
+from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
 from streams.scoring.base import Scorer
@@ -288,7 +289,7 @@ class WorkerRuntime:
         records with the error rather than lose them or stall the partition forever."""
         for attempt in range(1, PROCESSING_ATTEMPTS + 1):
             try:
-                return await self.processor.process(kind, records)
+                return await process_isolating(self.processor, kind, records)
             except Exception as exc:  # any bug must not lose events or stop the agent
                 log.exception("processing a %s batch failed (attempt %d)", kind.value, attempt)
                 last = exc

@@ -38,7 +38,22 @@ EVENTS_SKIPPED = Counter(
     registry=REGISTRY,
 )
 SCORING_ERRORS = Counter(
-    "channelpulse_scoring_errors", "Failed scoring requests (the batch is retried).", ["model"], registry=REGISTRY
+    "channelpulse_scoring_errors",
+    "Failed scoring requests (transient ones are retried, permanent ones split the batch).", ["model"],
+    registry=REGISTRY,
+)
+SCORING_RETRIES = Counter(
+    "channelpulse_scoring_retries",
+    "Scoring requests retried after a transient failure, by reason (unavailable, deadline-exceeded, overloaded, "
+    "cancelled, aborted, model-not-ready, connection).",
+    ["model", "reason"],
+    registry=REGISTRY,
+)
+SCORING_ISOLATED = Counter(
+    "channelpulse_scoring_isolated",
+    "Input records the model failed on permanently (found by splitting their batch) and dead-lettered.",
+    ["topic"],
+    registry=REGISTRY,
 )
 BATCH_SIZE = Histogram(
     "channelpulse_batch_size", "Events per micro-batch (one Triton request).", ["pipeline"],
@@ -57,6 +72,27 @@ CONSUMER_LAG = Gauge(
     "channelpulse_consumer_lag", "Records behind the partition's high watermark.", ["topic", "partition"],
     registry=REGISTRY,
 )
+COMMIT_AGE = Gauge(
+    "channelpulse_commit_age_seconds",
+    "Seconds since the partition's committed offset last advanced, while it has lag (0 when caught up).",
+    ["topic", "partition"],
+    registry=REGISTRY,
+)
+COMMIT_ERRORS = Counter(
+    "channelpulse_commit_errors",
+    "Offset commits that failed and are retried (reason: rebalance, error).", ["reason"], registry=REGISTRY,
+)
+AGENT_RESUMES = Counter(
+    "channelpulse_agent_resumes",
+    "Batches whose processing or producing raised: their partitions are read again from the last done offset.",
+    ["topic"],
+    registry=REGISTRY,
+)
+ANALYTICS_LATE = Counter(
+    "channelpulse_analytics_late",
+    "Observations that came after their analytics window had closed (not counted in any window).",
+    registry=REGISTRY,
+)
 MODEL_INFO = Gauge(
     "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
     registry=REGISTRY,
@@ -69,6 +105,12 @@ METRIC_NAMES = frozenset(
         "channelpulse_events_deadlettered_total",
         "channelpulse_events_skipped_total",
         "channelpulse_scoring_errors_total",
+        "channelpulse_scoring_retries_total",
+        "channelpulse_scoring_isolated_total",
+        "channelpulse_commit_age_seconds",
+        "channelpulse_commit_errors_total",
+        "channelpulse_agent_resumes_total",
+        "channelpulse_analytics_late_total",
         "channelpulse_batch_size",
         "channelpulse_triton_latency_seconds",
         "channelpulse_end_to_end_latency_seconds",

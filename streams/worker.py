@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import faust
 
@@ -10,14 +11,23 @@ from channelpulse.config import Settings
 from infra.stack.prometheus import worker_targets_file
 from streams import metrics
 from streams.app import make_app
+from models import contract
 from streams.kafka_io import ensure_topics
+from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
 from streams.scoring.triton import TritonScorer
 
 log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings) -> int:
-    """Block until the worker is stopped (SIGINT/SIGTERM); returns the exit code."""
+    """Block until the worker is stopped (SIGINT/SIGTERM); returns the exit code (2: a batch size
+    above a served model's max_batch_size, refused before consuming anything)."""
+    models = (contract.SENTIMENT_MODEL, contract.RECOMMENDER_MODEL, contract.ANOMALY_MODEL)
+    try:
+        check_batch_size(settings.batch_max_size, served_batch_limits(settings.triton_grpc_url, models))
+    except BatchSizeTooLarge as exc:
+        print(f"[worker] refusing to start: {exc}", file=sys.stderr, flush=True)
+        return 2
     created = ensure_topics(settings)
     if created:
         log.info("created topics: %s", ", ".join(created))

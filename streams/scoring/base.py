@@ -30,7 +30,27 @@ class AnomalyBatch:
 
 
 class ScoringError(RuntimeError):
-    """A scoring request failed; the caller retries the batch (events are never dropped)."""
+    """A scoring request failed and may succeed later: the caller retries the batch (events are
+    never dropped). ``reason`` labels the retry metric."""
+
+    def __init__(self, message: str, model: str = "unknown", reason: str = "unavailable") -> None:
+        super().__init__(message)
+        self.model = model
+        self.reason = reason
+
+
+class TransientScoringError(ScoringError):
+    """The server is unavailable, overloaded, slow or loading the model: retry with backoff."""
+
+
+class PermanentScoringError(ScoringError):
+    """The request fails the same way every time (rejected input, a model raising on a record, a
+    batch above the model's max_batch_size): never retried as is; the batch is split instead.
+    ``server_message`` is the server's own words, the reason of the dead letter."""
+
+    def __init__(self, message: str, model: str = "unknown", server_message: str = "") -> None:
+        super().__init__(message, model=model, reason="permanent")
+        self.server_message = server_message or message
 
 
 class Scorer(Protocol):

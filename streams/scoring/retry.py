@@ -1,4 +1,7 @@
-"""Retry a scoring call until it succeeds: a batch is delayed, never dropped."""
+"""Retry a scoring call while its failure is transient: a batch is delayed, never dropped.
+
+A permanent failure (:class:`PermanentScoringError`) is raised at once: retrying it would stall
+the partition forever; the caller isolates the records that cause it."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from streams.scoring.base import ScoringError
+from streams.metrics import SCORING_RETRIES
+from streams.scoring.base import PermanentScoringError, ScoringError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -16,13 +20,18 @@ log = logging.getLogger(__name__)
 async def until_scored(
     call: Callable[[], Awaitable[T]], what: str, first_delay_s: float = 0.2, max_delay_s: float = 5.0
 ) -> T:
-    """Await ``call()``; on ScoringError or a connection error, back off exponentially and try again."""
+    """Await ``call()``; on a transient ScoringError or a connection error, count the retry
+    (``channelpulse_scoring_retries_total{model, reason}``), back off exponentially and try again."""
     delay = first_delay_s
     attempt = 1
     while True:
         try:
             return await call()
+        except PermanentScoringError:
+            raise
         except (ScoringError, ConnectionError, OSError) as exc:
+            model, reason = (exc.model, exc.reason) if isinstance(exc, ScoringError) else (what, "connection")
+            SCORING_RETRIES.labels(model=model, reason=reason).inc()
             log.warning("%s failed (attempt %d), retrying in %.1fs: %s", what, attempt, delay, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay_s)

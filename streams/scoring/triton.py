@@ -11,7 +11,8 @@ from tritonclient.utils import InferenceServerException
 
 from models import contract
 from streams.metrics import SCORING_ERRORS, TRITON_LATENCY, set_model_version
-from streams.scoring.base import AnomalyBatch, RecommendationBatch, ScoringError, SentimentBatch
+from streams.scoring.base import AnomalyBatch, RecommendationBatch, SentimentBatch
+from streams.scoring.errors import classify
 
 
 def _pad_bytes(rows: Sequence[Sequence[str]]) -> np.ndarray:
@@ -50,7 +51,7 @@ class TritonScorer:
             )
         except InferenceServerException as exc:
             SCORING_ERRORS.labels(model=model).inc()
-            raise ScoringError(f"Triton {self.url} model {model!r}: {exc}") from exc
+            raise classify(model, exc, self.url) from exc
         TRITON_LATENCY.labels(model=model).observe(time.perf_counter() - started)
         version = str(result.get_response().model_version)
         set_model_version(model, version)
