@@ -9,9 +9,9 @@ import faust
 
 from channelpulse.config import Settings
 from infra.stack.prometheus import worker_targets_file
+from models import contract
 from streams import metrics
 from streams.app import make_app
-from models import contract
 from streams.kafka_io import ensure_topics
 from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
 from streams.scoring.triton import TritonScorer

@@ -120,8 +120,10 @@ async def test_user_state_after_a_poison_click_equals_a_run_without_it() -> None
     clean = await Processor(settings, FakeScorer(), clean_users, {}).process(EventKind.CLICK, good)
 
     assert users == clean_users
+
     def lists(res: Any) -> list[tuple[str, list[str]]]:
-        return [(r["event_id"], [i["item_id"] for i in r["items"]]) for r in outputs(res, settings.topic_recommendations)]
+        recs = outputs(res, settings.topic_recommendations)
+        return [(r["event_id"], [i["item_id"] for i in r["items"]]) for r in recs]
 
     assert lists(result) == lists(clean)
     assert [d["offset"] for d in outputs(result, settings.topic_deadletter)] == [99]
@@ -153,7 +155,8 @@ async def test_a_batch_above_the_model_limit_is_split_to_fit_and_nothing_is_dead
 
 async def test_a_clean_batch_is_one_request() -> None:
     scorer = PoisonScorer()
-    await process_isolating(Processor(Settings(), scorer, {}, {}), EventKind.REVIEW, [review(i, "ok") for i in range(6)])
+    records = [review(i, "ok") for i in range(6)]
+    await process_isolating(Processor(Settings(), scorer, {}, {}), EventKind.REVIEW, records)
     assert scorer.sizes == [6]
 
 
