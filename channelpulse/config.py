@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(default=6066, description="Faust web port of a worker.")
     app_id: str = Field(default="channelpulse", description="Faust application id (consumer group).")
     partitions: int = Field(default=4, description="Partitions of every topic created at start.")
+    replication_factor: int = Field(
+        default=1,
+        description="Replication factor of every topic the worker and the stack create (Faust topics, table "
+        "changelogs, inputs and outputs); 1 for the single-broker local stack, 3 in production.",
+    )
+    min_insync_replicas: int = Field(
+        default=1,
+        description="min.insync.replicas of every topic created: with acks=all a write fails unless this many "
+        "replicas have it; 1 locally, 2 in production (with a replication factor of 3).",
+    )
     batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
     batch_max_wait_ms: float = Field(
         default=25.0, description="Longest a micro-batch waits to fill before it is scored anyway."

@@ -21,8 +21,9 @@ from schemas.events import EventKind
 from schemas.outputs import DeadLetter
 from schemas.validation import encode
 from streams import metrics
+from streams.commit_barrier import CommitBarrier, faust_commit
 from streams.delivery import OffsetLedger, Verdict
-from streams.kafka_io import committed_offsets, first_offset_from
+from streams.kafka_io import committed_offsets, durability_configs, first_offset_from
 from streams.lake.writer import LakeWriter
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
@@ -34,6 +35,15 @@ from streams.scoring.base import Scorer
 log = logging.getLogger(__name__)
 
 PROCESSING_ATTEMPTS = 3
+
+
+def dead_letter_of(record: RawRecord | Any, error: str, settings: Settings) -> Emit:
+    """The dead letter of a consumed record (a RawRecord or a Faust message) with ``error``."""
+    letter = DeadLetter.of(
+        raw=record.value or b"", error=error, source_topic=record.topic, partition=record.partition,
+        offset=record.offset,
+    )
+    return Emit(settings.topic_deadletter, record.key, encode(letter), pipeline="deadletter")
 
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
@@ -51,7 +61,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         web_bind=settings.bind_host,
         web_port=settings.worker_web_port,
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
@@ -69,7 +79,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     # events arrive on; channel-analytics is keyed by the observation partition it summarises.
     def table(name: str, use_partitioner: bool) -> Any:
         return app.Table(
-            name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None
+            name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None,
+            extra_topic_configs=durability_configs(settings),
         )
 
     users = table("user-state", use_partitioner=True)
@@ -81,7 +92,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         # (streams/delivery.py); the catalog is a compacted table of upserts and keeps Faust's acks
         topic = app.topic(
             topic_name, key_type=bytes, value_type=bytes, partitions=settings.partitions,
-            acks=topic_name not in runtime.guarded_topics,
+            acks=topic_name not in runtime.guarded_topics, config=durability_configs(settings),
         )
         app.agent(topic, name=f"score-{topic_name}")(runtime.agent_for(topic_name))
     # mode's Signal.connect annotation rejects async bound methods, which it supports
@@ -90,7 +101,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=1.0)(runtime.commit_offsets)
     app.timer(interval=2.0)(runtime.seek_overdue)
     observations = app.topic(
-        settings.topic_observations, key_type=bytes, value_type=bytes, partitions=settings.partitions, acks=False
+        settings.topic_observations, key_type=bytes, value_type=bytes, partitions=settings.partitions, acks=False,
+        config=durability_configs(settings),
     )
     app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
     app.timer(interval=5.0)(runtime.report_lag)
@@ -131,6 +143,7 @@ class WorkerRuntime:
         self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
+        self.barrier = CommitBarrier(lambda: self.app.producer.flush(), faust_commit(app))
 
     @property
     def processor(self) -> Processor:
@@ -148,7 +161,11 @@ class WorkerRuntime:
         async def agent(stream: faust.StreamT) -> AsyncIterator[None]:
             # take_events exists on faust-streaming's Stream but is missing from StreamT
             async for events in stream.take_events(max_size, within=within):  # type: ignore[attr-defined]
-                await self.handle_batch(kind, events)
+                try:
+                    await self.handle_batch(kind, events)
+                except Exception:  # e.g. a produce Kafka refused: read the batch again, never skip it
+                    log.exception("a %s batch failed after it was admitted", kind.value)
+                    await self.resume_from_done(events)
                 yield None
 
         agent.__name__ = f"score_{kind.value}"
@@ -157,17 +174,37 @@ class WorkerRuntime:
     async def analytics_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """One observation at a time, so each state write lands on its own partition's changelog."""
         async for event in stream.events():
-            if not await self.admit([event]):
-                yield None
-                continue
-            key = str(event.message.partition).encode()
-            stored = self.analytics.get(key)
-            state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
-            emits = state.step([event.message.value], self.settings)
-            self.analytics[key] = state.to_dict()
-            await self.produce(emits)
-            self.ledger.done(event.message.tp, event.message.offset)
+            try:
+                if await self.admit([event]):
+                    await self.analyse(event)
+            except Exception:  # a failed produce: read the observation again, never skip it
+                log.exception("an observation failed after it was admitted")
+                await self.resume_from_done([event])
             yield None
+
+    async def analyse(self, event: EventT) -> None:
+        key = str(event.message.partition).encode()
+        stored = self.analytics.get(key)
+        state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
+        late_before = state.windows.late_dropped
+        try:
+            emits = state.step([event.message.value or b""], self.settings)
+        except (ValueError, KeyError, TypeError) as exc:  # written by a worker, so a bug: keep it, visibly
+            emits = [dead_letter_of(event.message, f"malformed observation: {exc!r}", self.settings)]
+        else:
+            self.analytics[key] = state.to_dict()
+            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - late_before)
+        await self.produce(emits)
+        self.ledger.done(event.message.tp, event.message.offset)
+
+    async def resume_from_done(self, events: Sequence[EventT]) -> None:
+        """Processing admitted events failed: rewind their partitions to the last done offset and
+        seek there, so they are processed again and the ledger's commits go on."""
+        metrics.AGENT_RESUMES.labels(topic=events[0].message.topic).inc()
+        await asyncio.sleep(1.0)  # a failing broker or producer: do not spin
+        for tp in {e.message.tp for e in events}:
+            if tp.topic in self.guarded_topics and self.ledger.rewind(tp) is not None:
+                await self.seek_back(tp)
 
     async def tick_analytics(self) -> None:
         """Send a tick to every observation partition: quiet channels' windows close on time."""
@@ -270,11 +307,11 @@ class WorkerRuntime:
         self.ledger.assign(starts)
 
     async def commit_offsets(self) -> None:
-        """Commit what the ledger says is done (every second, on revocation, at shutdown)."""
+        """Commit what the ledger says is done (every second, on revocation, at shutdown), behind
+        the producer's flush (streams/commit_barrier.py)."""
         offsets = self.ledger.to_commit()
-        # Faust's public commit() commits its own acks only; _commit takes the offsets to commit
-        if offsets and await self.app.consumer._commit(offsets):  # type: ignore[attr-defined]
-            self.ledger.committed(offsets)
+        if offsets:
+            self.ledger.committed(await self.barrier.commit(offsets))
 
     async def on_partitions_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Faust signal (sender, revoked): commit, then forget the revoked partitions."""
@@ -296,14 +333,7 @@ class WorkerRuntime:
                 await asyncio.sleep(0.5 * attempt)
         result = BatchResult()
         for r in records:
-            letter = DeadLetter.of(
-                raw=r.value or b"",
-                error=f"processing failed: {last!r}",
-                source_topic=r.topic,
-                partition=r.partition,
-                offset=r.offset,
-            )
-            result.emits.append(Emit(self.settings.topic_deadletter, r.key, encode(letter), pipeline="deadletter"))
+            result.emits.append(dead_letter_of(r, f"processing failed: {last!r}", self.settings))
             result.invalid += 1
         return result
 
@@ -336,10 +366,16 @@ class WorkerRuntime:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
-            position = self.next_offset.get(tp, 0)
+            # guarded topics: from the committed offset, which stops when processing does; the
+            # catalog (Faust's acks) from the next offset read
+            committed = self.ledger.committed_offset(tp)
+            position = committed if committed is not None else self.next_offset.get(tp, 0)
+            lag = max(0, highwater - position)
             labels = (tp.topic, str(tp.partition))
-            metrics.CONSUMER_LAG.labels(*labels).set(max(0, highwater - position))
+            metrics.CONSUMER_LAG.labels(*labels).set(lag)
+            metrics.COMMIT_AGE.labels(*labels).set(self.ledger.commit_age(tp) if lag > 0 else 0.0)
             reported.add(labels)
         for labels in self.lag_labels - reported:
             metrics.CONSUMER_LAG.remove(*labels)
+            metrics.COMMIT_AGE.remove(*labels)
         self.lag_labels = reported

@@ -18,7 +18,11 @@ commits them) and this ledger decides instead, one partition at a time:
   ``step_over`` and the event is processed; otherwise it seeks the partition back (``seeking``)
   and later events are skipped (``WAIT``) until the missing ones arrive; after ``grace_s`` without
   them the ledger answers ``GAP`` again, and ``overdue`` lists the partition for another seek;
-- only offsets whose outputs Kafka acknowledged (``done``) are ever committed (``to_commit``).
+- only offsets whose outputs Kafka acknowledged (``done``) are ever committed (``to_commit``);
+- when processing a batch fails after its events were admitted, ``rewind`` hands the partition
+  out again from ``done`` (the caller seeks back there), so ``done`` keeps moving and commits go on;
+- ``commit_age`` is how long the committed offset has not moved (the caller reports it while the
+  partition has lag).
 
 It knows nothing of Kafka clients: partitions are any hashable, offsets ints, time a clock.
 """
@@ -50,6 +54,7 @@ class _Partition:
     done: int  # every offset below it is processed and its outputs acknowledged
     admitted: int  # the next offset to hand out for processing
     committed: int
+    committed_at: float  # when ``committed`` last moved (or the partition was assigned)
     sought: int | None = None  # the offset a seek back is under way to
     sought_at: float = 0.0
     holes: dict[int, int] = field(default_factory=dict)  # first missing offset -> the one after
@@ -76,8 +81,9 @@ class OffsetLedger(Generic[P]):
         """Partitions newly owned, each with the offset to start from (the committed one). Every
         rebalance revokes all partitions first (``revoke``), so a partition kept through one starts
         again from what was committed on revocation."""
+        now = self.clock()
         for tp, start in starts.items():
-            self._parts[tp] = _Partition(done=start, admitted=start, committed=start)
+            self._parts[tp] = _Partition(done=start, admitted=start, committed=start, committed_at=now)
 
     def revoke(self, tps: Iterable[P]) -> None:
         for tp in tps:
@@ -139,6 +145,27 @@ class OffsetLedger(Generic[P]):
             part.finished.add(offset)
             part.advance()
 
+    def rewind(self, tp: P) -> int | None:
+        """Processing of admitted events failed: hand ``tp`` out again from ``done`` (returned; None
+        when not assigned). Events already done after a gap are forgotten and processed again."""
+        part = self._parts.get(tp)
+        if part is None:
+            return None
+        part.admitted = part.done
+        part.finished.clear()
+        part.holes.clear()
+        part.sought = None
+        return part.done
+
+    def committed_offset(self, tp: P) -> int | None:
+        part = self._parts.get(tp)
+        return None if part is None else part.committed
+
+    def commit_age(self, tp: P) -> float:
+        """Seconds since ``tp``'s committed offset last moved (0 when not assigned)."""
+        part = self._parts.get(tp)
+        return 0.0 if part is None else self.clock() - part.committed_at
+
     def to_commit(self) -> dict[P, int]:
         """Offsets to commit now: each partition's ``done`` where it moved since the last commit."""
         return {tp: p.done for tp, p in self._parts.items() if p.done > p.committed}
@@ -146,5 +173,5 @@ class OffsetLedger(Generic[P]):
     def committed(self, offsets: Mapping[P, int]) -> None:
         for tp, offset in offsets.items():
             part = self._parts.get(tp)
-            if part is not None:
-                part.committed = max(part.committed, offset)
+            if part is not None and offset > part.committed:
+                part.committed, part.committed_at = offset, self.clock()

@@ -17,10 +17,17 @@ log = logging.getLogger(__name__)
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Every topic ChannelPulse creates, with its topic configs (the catalog is compacted)."""
-    specs: dict[str, dict[str, str]] = {name: {} for name in (*settings.all_topics, settings.topic_observations)}
-    specs[settings.topic_catalog] = {"cleanup.policy": "compact"}
+    """Every topic ChannelPulse creates, with its topic configs (the catalog is compacted; every topic
+    has ``min.insync.replicas``)."""
+    durability = durability_configs(settings)
+    specs = {name: dict(durability) for name in (*settings.all_topics, settings.topic_observations)}
+    specs[settings.topic_catalog]["cleanup.policy"] = "compact"
     return specs
+
+
+def durability_configs(settings: Settings) -> dict[str, str]:
+    """Topic configs every created topic gets (CHANNELPULSE_MIN_INSYNC_REPLICAS)."""
+    return {"min.insync.replicas": str(settings.min_insync_replicas)}
 
 
 def ensure_topics(settings: Settings) -> list[str]:
@@ -29,7 +36,10 @@ def ensure_topics(settings: Settings) -> list[str]:
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=settings.partitions, replication_factor=1, topic_configs=configs)
+            NewTopic(
+                name, num_partitions=settings.partitions, replication_factor=settings.replication_factor,
+                topic_configs=configs,
+            )
             for name, configs in topic_specs(settings).items()
             if name not in existing
         ]

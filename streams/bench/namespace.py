@@ -42,7 +42,9 @@ def create_topics(settings: Settings, names: list[str]) -> None:
     try:
         for name in names:
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([NewTopic(name, num_partitions=settings.partitions, replication_factor=1)])
+                admin.create_topics(
+                    [NewTopic(name, num_partitions=settings.partitions, replication_factor=settings.replication_factor)]
+                )
     finally:
         admin.close()
 

@@ -133,3 +133,50 @@ def test_a_partition_whose_seek_back_brought_nothing_is_overdue() -> None:
     assert led.overdue() == ["p0"]
     assert led.admit("p0", 3) is Verdict.PROCESS
     assert led.overdue() == []
+
+
+def test_a_failed_batch_is_rewound_to_done_so_commits_go_on() -> None:
+    led = ledger(p0=0)
+    for offset in range(4):
+        assert led.admit("p0", offset) is Verdict.PROCESS
+    led.done("p0", 0)
+    led.done("p0", 1)
+    # offsets 2 and 3 were admitted, then producing their outputs failed: without a rewind the
+    # ledger would wait for them forever and never commit past 2
+    assert led.rewind("p0") == 2
+    assert led.admit("p0", 4) is Verdict.GAP  # later events in the buffer are not taken
+    assert led.seeking("p0") == 2
+    assert led.admit("p0", 3) is Verdict.WAIT
+    assert [led.admit("p0", o) for o in (2, 3)] == [Verdict.PROCESS, Verdict.PROCESS]
+    led.done("p0", 2)
+    led.done("p0", 3)
+    assert led.to_commit() == {"p0": 4}
+    assert led.rewind("not-assigned") is None
+
+
+def test_offsets_done_after_a_failed_one_are_processed_again_after_a_rewind() -> None:
+    led = ledger(p0=0)
+    for offset in range(3):
+        led.admit("p0", offset)
+    led.done("p0", 2)  # done out of order, 0 and 1 not
+    led.rewind("p0")
+    assert [led.admit("p0", o) for o in range(3)] == [Verdict.PROCESS] * 3
+    for offset in range(3):
+        led.done("p0", offset)
+    assert led.to_commit() == {"p0": 3}
+
+
+def test_commit_age_counts_from_the_last_commit_that_advanced() -> None:
+    clock = Clock()
+    led = ledger(clock, p0=5)
+    clock.now = 30.0
+    assert led.commit_age("p0") == 30.0  # assigned 30 s ago, nothing committed since
+    assert led.committed_offset("p0") == 5
+    led.admit("p0", 5)
+    led.done("p0", 5)
+    led.committed(led.to_commit())
+    assert (led.committed_offset("p0"), led.commit_age("p0")) == (6, 0.0)
+    clock.now = 50.0
+    led.committed({"p0": 6})  # the same offset again does not reset the age
+    assert led.commit_age("p0") == 20.0
+    assert led.commit_age("gone") == 0.0 and led.committed_offset("gone") is None
