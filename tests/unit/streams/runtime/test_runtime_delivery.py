@@ -1,0 +1,195 @@
+"""The worker runtime's delivery on an in-memory transport (no broker): a batch whose produce fails is
+read again from its last done offset and commits go on; commits wait for the producer's flush; lag and
+commit age come from committed offsets; the analytics agent dead-letters a malformed observation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faust.types import TP
+
+from channelpulse.config import Settings
+from streams import metrics
+from streams.commit_barrier import CommitBarrier
+from streams.pipeline.processor import Processor
+from tests.unit.streams.fakes import FakeScorer
+
+TS = "2026-11-22T10:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @property
+    def tp(self) -> TP:
+        return TP(self.topic, self.partition)
+
+
+@dataclass(frozen=True)
+class Event:
+    message: Message
+
+
+class Producer:
+    """Acknowledges every send at once, except while ``failing``; logs sends and flushes in order."""
+
+    def __init__(self) -> None:
+        self.failing = 0
+        self.log: list[str] = []
+        self.sent: list[tuple[str, bytes]] = []
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, **_: Any) -> asyncio.Future[None]:
+        if self.failing:
+            self.failing -= 1
+            raise RuntimeError("produce refused (fake)")
+        self.sent.append((topic, value))
+        self.log.append("send")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    async def flush(self) -> None:
+        self.log.append("flush")
+
+
+class Consumer:
+    def __init__(self, assigned: set[TP], highwater: int) -> None:
+        self.assigned = assigned
+        self.seeks: list[dict[TP, int]] = []
+        self.high = highwater
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+    async def seek_wait(self, offsets: Mapping[TP, int]) -> None:
+        self.seeks.append(dict(offsets))
+
+    def highwater(self, tp: TP) -> int:
+        return self.high
+
+
+class App:
+    def __init__(self, producer: Producer, consumer: Consumer) -> None:
+        self.producer = producer
+        self.consumer = consumer
+
+
+class Stream:
+    def __init__(self, batches: Sequence[list[Event]]) -> None:
+        self.batches = batches
+
+    async def take_events(self, max_size: int, within: float) -> AsyncIterator[list[Event]]:
+        for batch in self.batches:
+            yield batch
+
+    async def events(self) -> AsyncIterator[Event]:
+        for batch in self.batches:
+            for event in batch:
+                yield event
+
+
+def review(topic: str, offset: int) -> Event:
+    body = {"event_id": f"r{offset}", "channel": "web", "occurred_at": TS, "item_id": "i1", "text": "fine",
+            "rating": 4}
+    return Event(Message(topic, 0, offset, None, json.dumps(body).encode()))
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from streams.app import make_app
+
+    monkeypatch.setattr("streams.app.asyncio.sleep", _no_sleep)
+    settings = Settings(state_dir=tmp_path)
+    _, rt = make_app(settings, FakeScorer)
+    tp = TP(settings.topic_reviews, 0)
+    producer, consumer = Producer(), Consumer({tp}, highwater=6)
+    rt.app = App(producer, consumer)
+    rt._metadata_ready = True
+    rt._processor = Processor(settings, FakeScorer(), {}, {})
+    rt.analytics = {}  # a Faust table refuses writes outside a running stream
+    rt.ledger.assign({tp: 0})
+    committed: dict[TP, int] = {}
+
+    async def commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
+        producer.log.append(f"commit {dict(offsets)[tp]}")
+        committed.update(offsets)
+        return offsets
+
+    rt.barrier = CommitBarrier(producer.flush, commit, first_delay_s=0.0)
+    rt.committed = committed
+    return rt
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+async def drain(agent: Any, stream: Stream) -> None:
+    async for _ in agent(stream):
+        pass
+
+
+async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed(runtime: Any) -> None:
+    topic = runtime.settings.topic_reviews
+    tp = TP(topic, 0)
+    first, second = [review(topic, o) for o in range(3)], [review(topic, o) for o in range(3, 6)]
+    runtime.app.producer.failing = 1  # the first batch's first output is refused
+    resumes = metrics.REGISTRY.get_sample_value("channelpulse_agent_resumes_total", {"topic": topic}) or 0.0
+    # what Kafka delivers: the first batch, then (the buffer) the second, then after the seek back
+    # to 0 both again
+    await drain(runtime.agent_for(topic), Stream([first, second, first, second]))
+
+    assert runtime.app.consumer.seeks == [{tp: 0}]
+    assert runtime.ledger.to_commit() == {tp: 6}
+    scored = [json.loads(v)["event_id"] for t, v in runtime.app.producer.sent if t == runtime.settings.topic_sentiment]
+    assert scored == [f"r{o}" for o in range(6)]  # each once: the buffered batch was held back
+    assert (metrics.REGISTRY.get_sample_value("channelpulse_agent_resumes_total", {"topic": topic}) or 0) - resumes == 1
+
+    await runtime.commit_offsets()
+    assert runtime.committed == {tp: 6}
+    assert runtime.app.producer.log[-2:] == ["flush", "commit 6"]  # the barrier: flush, then commit
+
+
+async def test_lag_and_commit_age_come_from_the_committed_offset(runtime: Any) -> None:
+    topic = runtime.settings.topic_reviews
+    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(4)]]))
+    await runtime.report_lag()
+    lag = metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"})
+    assert lag == 6.0  # four done but none committed yet: the lag does not pretend otherwise
+    age = metrics.REGISTRY.get_sample_value("channelpulse_commit_age_seconds", {"topic": topic, "partition": "0"})
+    assert age is not None and age > 0.0
+    await runtime.commit_offsets()
+    await runtime.report_lag()
+    assert metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"}) == 2.0
+    runtime.app.consumer.high = 4
+    await runtime.report_lag()
+    assert metrics.REGISTRY.get_sample_value(
+        "channelpulse_commit_age_seconds", {"topic": topic, "partition": "0"}
+    ) == 0.0  # caught up: no age
+
+
+async def test_a_malformed_observation_is_dead_lettered_and_the_partition_goes_on(runtime: Any) -> None:
+    settings = runtime.settings
+    tp = TP(settings.topic_observations, 0)
+    runtime.app.consumer.assigned.add(tp)
+    runtime.ledger.assign({tp: 0})
+    good = {"kind": "sensor", "channel": "iot", "occurred_at": TS}
+    values = [json.dumps(good).encode(), b'{"kind": "sensor"}', json.dumps(good).encode()]
+    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    await drain(runtime.analytics_agent, Stream([events]))
+    letters = [json.loads(v) for t, v in runtime.app.producer.sent if t == settings.topic_deadletter]
+    assert [base64.b64decode(d["raw"]) for d in letters] == [values[1]]
+    assert "malformed observation" in letters[0]["error"]
+    assert runtime.ledger.to_commit() == {tp: 3}
