@@ -31,7 +31,9 @@ def test_windows_close_by_event_time_and_ticks_and_survive_serialisation() -> No
         == []
     )
     state = ChannelAnalytics.from_dict(json.loads(json.dumps(state.to_dict(), default=str)))
-    emits = state.step([json.dumps({"tick": (T0 + timedelta(seconds=66)).isoformat()}).encode()], settings)
+    tick = json.dumps({"tick": (T0 + timedelta(seconds=66)).isoformat()}).encode()
+    assert state.step([tick], settings) == []  # one tick since the last observation: not idle yet
+    emits = state.step([tick], settings)
     assert [e.topic for e in emits] == [settings.topic_analytics]
     window = json.loads(emits[0].value)
     assert window["channel"] == "web" and emits[0].key == b"web"
@@ -60,3 +62,20 @@ def test_a_negative_surge_raises_one_alert() -> None:
         alerts += [json.loads(e.value) for e in emits if e.topic == settings.topic_alerts]
     assert len(alerts) == 1
     assert alerts[0]["kind"] == "negative_sentiment_spike" and alerts[0]["channel"] == "web"
+
+
+def test_ticks_between_backlog_observations_close_no_window_ahead_of_its_data() -> None:
+    """A backlog drained long after the fact: ticks carry today's wall clock, the observations old
+    event times. With ticks interleaved, every observation still lands in its window: none is late."""
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
+    state = ChannelAnalytics.new(settings)
+    wall = json.dumps({"tick": (T0 + timedelta(hours=3)).isoformat()}).encode()
+    emits = []
+    for second in range(0, 180, 3):  # three minutes of backlog, a tick after every observation
+        emits += state.step([obs(second, "click", action="view"), wall], settings)
+    assert state.windows.late_dropped == 0
+    emits += state.step([wall, wall], settings)  # now idle: the wall clock closes the rest
+    windows = [json.loads(e.value) for e in emits if e.topic == settings.topic_analytics]
+    assert [w["actions"]["view"] for w in windows] == [20, 20, 20]
+    restored = ChannelAnalytics.from_dict(json.loads(json.dumps(state.to_dict(), default=str)))
+    assert restored.idle_ticks == state.idle_ticks == 3
