@@ -30,6 +30,7 @@ from streams.pipeline.drift import DriftWatch, repository_profiles
 from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         app.agent(topic, name=f"score-{topic_name}")(runtime.agent_for(topic_name))
     # mode's Signal.connect annotation rejects async bound methods, which it supports
     app.on_partitions_revoked.connect(runtime.on_partitions_revoked)  # type: ignore[arg-type]
+    app.on_partitions_assigned.connect(runtime.on_partitions_assigned)  # type: ignore[arg-type]
     app.on_before_shutdown.connect(runtime.on_before_shutdown)  # type: ignore[arg-type]
     app.timer(interval=1.0)(runtime.commit_offsets)
     app.timer(interval=2.0)(runtime.seek_overdue)
@@ -315,8 +317,14 @@ class WorkerRuntime:
 
     async def on_partitions_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Faust signal (sender, revoked): commit, then forget the revoked partitions."""
+        deliver_rereads(self.app.consumer, self.guarded_topics)  # the fetcher is stopped now
         await self.commit_offsets()
         self.ledger.revoke(args[0])
+
+    async def on_partitions_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        """Faust signal (sender, assigned): before the fetcher starts again, let events read again
+        after a seek back through (streams/reread.py)."""
+        deliver_rereads(self.app.consumer, self.guarded_topics)
 
     async def on_before_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         await self.commit_offsets()
