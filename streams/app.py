@@ -167,7 +167,8 @@ class WorkerRuntime:
                     await self.handle_batch(kind, events)
                 except Exception:  # e.g. a produce Kafka refused: read the batch again, never skip it
                     log.exception("a %s batch failed after it was admitted", kind.value)
-                    await self.resume_from_done(events)
+                    if not await self.resume_from_done(events):
+                        raise  # the catalog (Faust's acks): Faust restarts the agent, as before
                 yield None
 
         agent.__name__ = f"score_{kind.value}"
@@ -199,14 +200,18 @@ class WorkerRuntime:
         await self.produce(emits)
         self.ledger.done(event.message.tp, event.message.offset)
 
-    async def resume_from_done(self, events: Sequence[EventT]) -> None:
+    async def resume_from_done(self, events: Sequence[EventT]) -> bool:
         """Processing admitted events failed: rewind their partitions to the last done offset and
-        seek there, so they are processed again and the ledger's commits go on."""
+        seek there, so they are processed again and the ledger's commits go on. False when the
+        events are not the ledger's (the catalog)."""
+        if events[0].message.topic not in self.guarded_topics:
+            return False
         metrics.AGENT_RESUMES.labels(topic=events[0].message.topic).inc()
         await asyncio.sleep(1.0)  # a failing broker or producer: do not spin
         for tp in {e.message.tp for e in events}:
-            if tp.topic in self.guarded_topics and self.ledger.rewind(tp) is not None:
+            if self.ledger.rewind(tp) is not None:
                 await self.seek_back(tp)
+        return True
 
     async def tick_analytics(self) -> None:
         """Send a tick to every observation partition: quiet channels' windows close on time."""

@@ -193,3 +193,14 @@ async def test_a_malformed_observation_is_dead_lettered_and_the_partition_goes_o
     assert [base64.b64decode(d["raw"]) for d in letters] == [values[1]]
     assert "malformed observation" in letters[0]["error"]
     assert runtime.ledger.to_commit() == {tp: 3}
+
+
+async def test_a_failed_catalog_batch_is_left_to_faust_as_before(runtime: Any) -> None:
+    """The catalog keeps Faust's acks, so the ledger cannot read it again: the agent raises and
+    Faust restarts it, rather than skipping the batch."""
+    topic = runtime.settings.topic_catalog
+    batch = [Event(Message(topic, 0, 0, b"sku-1", b"not json"))]  # its dead letter's produce fails
+    runtime.app.producer.failing = 1
+    with pytest.raises(RuntimeError, match="produce refused"):
+        await drain(runtime.agent_for(topic), Stream([batch]))
+    assert runtime.app.consumer.seeks == []
