@@ -14,6 +14,7 @@ import argparse
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -86,7 +87,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("worker-profile.raw"), help="py-spy raw output")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    py_spy = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"  # a venv's bin, when it is not on PATH
+    py_spy = shutil.which("py-spy") or (str(beside) if beside.exists() else None)
     if py_spy is None:
         parser.error("py-spy is not installed (pip install py-spy, the dev extra)")
     state = Path(tempfile.mkdtemp(prefix="channelpulse-profile-"))
