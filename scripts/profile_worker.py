@@ -78,7 +78,8 @@ def summarise(raw: Path, top: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=30_000, help="input records in the backlog")
+    parser.add_argument("--records", type=int, default=30_000,
+                        help="input records in the backlog (enough to keep the worker busy while sampling)")
     parser.add_argument("--malformed-share", type=float, default=0.3,
                         help="share of malformed records; 1.0 = the dead-letter path only")
     parser.add_argument("--seconds", type=int, default=60, help="how long py-spy samples")
@@ -108,7 +109,9 @@ def main() -> int:
             publish(settings, topic, values)
         worker = WorkerProcess(settings, name="profiled-worker")
         worker.start()
-        time.sleep(15)  # join the group and load topic metadata before sampling
+        deadline = time.monotonic() + 180
+        while worker.metric("channelpulse_events_in_total") == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)  # sample from the first consumed records on (group join, metadata)
         before, started = worker.metric("channelpulse_events_in_total"), time.monotonic()
         assert worker.proc is not None
         subprocess.run([py_spy, "record", "--pid", str(worker.proc.pid), "-d", str(args.seconds), "-r",
