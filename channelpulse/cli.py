@@ -11,7 +11,7 @@ import sys
 from channelpulse import __version__
 from channelpulse.config import Settings
 
-COMMANDS = ("stack", "worker", "publish", "demo", "schemas", "train", "retrain", "bench", "models", "lake")
+COMMANDS = ("stack", "worker", "publish", "demo", "schemas", "train", "retrain", "bench", "models", "lake", "privacy")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,28 @@ class Settings(BaseSettings):
     lake_flush_rows: int = Field(default=2000, description="Buffered lake rows that trigger a Parquet write.")
     lake_flush_seconds: float = Field(default=10.0, description="Longest a lake row waits in the buffer.")
 
+    # --- privacy -------------------------------------------------------------------------------
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key (at least 16 characters) of the HMAC-SHA256 pseudonyms that replace user, "
+        "session and author ids in the event lake; the same for every worker and for `channelpulse privacy "
+        "forget`. Unset: a key generated once into <state_dir>/pseudonym.key (local stack only). Never logged.",
+    )
+    pseudonym_key_id: str = Field(
+        default="k1",
+        description="Id of the current pseudonym key, the prefix of every pseudonym (`k1:<hex>`); change it "
+        "with the key when rotating (docs/operations.md, Privacy).",
+    )
+    pseudonym_retired_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys used before a rotation, `id=key,id=key`: `channelpulse privacy forget` also erases "
+        "the lake rows pseudonymised with them. Never logged.",
+    )
+    topic_privacy_forget: str = Field(
+        default="privacy.forget",
+        description="Control: erasure requests (key = user id) the workers apply to their user state.",
+    )
+
     # --- drift ---------------------------------------------------------------------------------
     drift_window: int = Field(default=500, description="Scored events in one drift window (per worker, per model).")
     drift_alpha: float = Field(
@@ -174,6 +196,8 @@ class Settings(BaseSettings):
         """These settings as CHANNELPULSE_* variables, for a child process (a worker, a retrainer)."""
         env = {}
         for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             if value is not None:
                 env[f"CHANNELPULSE_{name.upper()}"] = str(value)
         return env
@@ -230,6 +254,7 @@ class Settings(BaseSettings):
             self.topic_drift_reports,
             self.topic_retrain_requests,
             self.topic_model_updates,
+            self.topic_privacy_forget,
         )
 
 

@@ -30,6 +30,8 @@ from streams.pipeline.drift import DriftWatch, repository_profiles
 from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.privacy.forget import forget_user_state
+from streams.privacy.keys import current_pseudonymizer
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
 
@@ -107,6 +109,11 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         config=durability_configs(settings),
     )
     app.agent(observations, name="channel-analytics")(runtime.analytics_agent)
+    forget = app.topic(
+        settings.topic_privacy_forget, key_type=bytes, value_type=bytes, partitions=settings.partitions,
+        config=durability_configs(settings),
+    )
+    app.agent(forget, name="privacy-forget")(runtime.forget_agent)
     app.timer(interval=5.0)(runtime.report_lag)
     app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
@@ -136,6 +143,7 @@ class WorkerRuntime:
             flush_rows=settings.lake_flush_rows,
             flush_seconds=settings.lake_flush_seconds,
             retention_days=settings.lake_retention_days,
+            pseudonymize=current_pseudonymizer(settings).row,
         )
         self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
@@ -199,6 +207,18 @@ class WorkerRuntime:
             metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - late_before)
         await self.produce(emits)
         self.ledger.done(event.message.tp, event.message.offset)
+
+    async def forget_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
+        """Erasure requests (streams/privacy/forget.py): delete the user's state; the changelog gets
+        the tombstone."""
+        async for event in stream.events():
+            if event.message.key:
+                if not self._metadata_ready:
+                    await self.load_changelog_metadata()
+                deleted = forget_user_state(self.users, event.message.key)
+                metrics.PRIVACY_FORGETS.labels(result="deleted" if deleted else "absent").inc()
+                log.info("privacy: erasure request applied, user state %s", "deleted" if deleted else "absent")
+            yield None
 
     async def resume_from_done(self, events: Sequence[EventT]) -> bool:
         """Processing admitted events failed: rewind their partitions to the last done offset and

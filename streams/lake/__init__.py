@@ -3,10 +3,12 @@
 Layout: ``<lake>/<kind>/date=YYYY-MM-DD/part-<uuid>.parquet``; every row carries the UTC time it is
 filed under in the ``lake_ts`` column. :class:`LakeWriter` buffers rows and writes them in batches,
 :func:`read_lake` returns a polars DataFrame for a kind and a time range, :func:`apply_retention`
-drops old partitions and :func:`lake_stats` counts rows, files and bytes per partition. Nothing here
-knows about Kafka: the stream workers hand rows to the writer.
+drops old partitions, :func:`erase_rows` removes one user's rows and :func:`lake_stats` counts rows,
+files and bytes per partition. Nothing here knows about Kafka: the stream workers hand rows to the
+writer, which files identifiers as pseudonyms (streams/privacy).
 """
 
+from streams.lake.erase import erase_rows
 from streams.lake.layout import LAKE_TS, validate_kind
 from streams.lake.reader import lake_reader, read_lake
 from streams.lake.retention import apply_retention
@@ -18,6 +20,7 @@ __all__ = [
     "LakeWriter",
     "PartitionStats",
     "apply_retention",
+    "erase_rows",
     "lake_reader",
     "lake_stats",
     "read_lake",

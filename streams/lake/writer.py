@@ -36,7 +36,9 @@ class LakeWriter:
     """Buffers rows per kind and writes them as ``<root>/<kind>/date=YYYY-MM-DD/part-<uuid>.parquet``.
 
     ``clock`` (monotonic seconds) decides when the time-based flush is due; ``retention_days``
-    (optional) deletes partitions older than that many days, at most once an hour, after a flush.
+    (optional) deletes partitions older than that many days, at most once an hour, after a flush;
+    ``pseudonymize`` (the worker's: streams/privacy/pseudonym.py) rewrites each row before it is
+    buffered, so identifiers never reach a file.
     Safe to call from several threads; the Parquet write itself happens outside the lock.
     """
 
@@ -48,6 +50,7 @@ class LakeWriter:
         flush_seconds: float = 30.0,
         retention_days: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pseudonymize: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         if flush_rows < 1 or flush_seconds <= 0:
             raise ValueError("flush_rows must be >= 1 and flush_seconds > 0")
@@ -56,6 +59,7 @@ class LakeWriter:
         self.flush_seconds = flush_seconds
         self.retention_days = retention_days
         self._clock = clock
+        self._pseudonymize = pseudonymize
         self._lock = threading.Lock()
         self._buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._oldest: float | None = None
@@ -80,6 +84,8 @@ class LakeWriter:
         prepared = []
         for row in rows:
             record = _as_dict(row)
+            if self._pseudonymize is not None:
+                record = self._pseudonymize(record)
             ts = record.get(LAKE_TS)
             record[LAKE_TS] = as_utc(ts) if isinstance(ts, datetime) else default_ts
             prepared.append(record)
