@@ -141,7 +141,8 @@ class Settings(BaseSettings):
         default=None,
         description="Secret key (at least 16 characters) of the HMAC-SHA256 pseudonyms that replace user, "
         "session and author ids in the event lake; the same for every worker and for `channelpulse privacy "
-        "forget`. Unset: a key generated once into <state_dir>/pseudonym.key (local stack only). Never logged.",
+        "forget`. Unset: with the local broker, a key generated once into <state_dir>/pseudonym.key; with "
+        "CHANNELPULSE_KAFKA_BOOTSTRAP set, the worker refuses to start. Never logged.",
     )
     pseudonym_key_id: str = Field(
         default="k1",

@@ -13,6 +13,7 @@ from models import contract
 from streams import metrics
 from streams.app import make_app
 from streams.kafka_io import ensure_topics
+from streams.privacy.keys import MissingPseudonymKey, require_key
 from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
 from streams.scoring.triton import TritonScorer
 
@@ -21,11 +22,13 @@ log = logging.getLogger(__name__)
 
 def run_worker(settings: Settings) -> int:
     """Block until the worker is stopped (SIGINT/SIGTERM); returns the exit code (2: a batch size
-    above a served model's max_batch_size, refused before consuming anything)."""
+    above a served model's max_batch_size, or no pseudonym key for an existing cluster: refused before
+    consuming anything)."""
     models = (contract.SENTIMENT_MODEL, contract.RECOMMENDER_MODEL, contract.ANOMALY_MODEL)
     try:
         check_batch_size(settings.batch_max_size, served_batch_limits(settings.triton_grpc_url, models))
-    except BatchSizeTooLarge as exc:
+        require_key(settings)
+    except (BatchSizeTooLarge, MissingPseudonymKey) as exc:
         print(f"[worker] refusing to start: {exc}", file=sys.stderr, flush=True)
         return 2
     created = ensure_topics(settings)

@@ -1,7 +1,9 @@
 """Which pseudonym keys are in force: CHANNELPULSE_PSEUDONYM_KEY (production: one secret shared by
-every worker and by ``channelpulse privacy forget``), or, when it is unset, a key generated once
-into ``<state_dir>/pseudonym.key`` (the local stack and the demo, whose processes share that
-folder). Retired keys (after a rotation) only serve erasure: their pseudonyms are still in the lake."""
+every worker and by ``channelpulse privacy forget``), or, when it is unset and the local broker is
+used (no CHANNELPULSE_KAFKA_BOOTSTRAP), a key generated once into ``<state_dir>/pseudonym.key``
+(the local stack and the demo, whose processes share that folder). Against an existing cluster an
+unset key is an error: workers on several machines would each make their own. Retired keys (after
+a rotation) only serve erasure: their pseudonyms are still in the lake."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ from streams.privacy.pseudonym import Pseudonymizer
 log = logging.getLogger(__name__)
 
 KEY_FILE = "pseudonym.key"
+
+
+class MissingPseudonymKey(ValueError):
+    """CHANNELPULSE_PSEUDONYM_KEY is unset where a local key would not be shared."""
 
 
 def key_file(settings: Settings) -> Path:
@@ -43,8 +49,18 @@ def _state_dir_key(path: Path) -> bytes:
     return key.encode("utf-8")
 
 
+def require_key(settings: Settings) -> None:
+    """Raise :class:`MissingPseudonymKey` when the key is unset and a local one would not do."""
+    if settings.pseudonym_key is None and settings.kafka_bootstrap is not None:
+        raise MissingPseudonymKey(
+            "CHANNELPULSE_PSEUDONYM_KEY must be set when using an existing Kafka cluster "
+            "(CHANNELPULSE_KAFKA_BOOTSTRAP): one secret shared by every worker and by `channelpulse privacy forget`"
+        )
+
+
 def current_pseudonymizer(settings: Settings) -> Pseudonymizer:
     """The pseudonymizer new lake rows are written with."""
+    require_key(settings)
     if settings.pseudonym_key is not None:
         key = settings.pseudonym_key.get_secret_value().encode("utf-8")
     else:

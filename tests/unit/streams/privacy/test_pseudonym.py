@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from channelpulse.config import Settings
-from streams.privacy.keys import all_pseudonymizers, current_pseudonymizer, key_file
+from streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers, current_pseudonymizer, key_file
 from streams.privacy.pseudonym import Pseudonymizer
 
 KEY = b"0123456789abcdef-secret"
@@ -75,3 +75,12 @@ def test_secrets_reach_child_processes_but_not_the_repr(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, pseudonym_key=SecretStr(KEY.decode()))
     assert settings.to_env()["CHANNELPULSE_PSEUDONYM_KEY"] == KEY.decode()
     assert KEY.decode() not in repr(settings) and KEY.decode() not in str(settings.model_dump())
+
+
+def test_an_existing_cluster_needs_the_key_setting(tmp_path: Path) -> None:
+    remote = Settings(state_dir=tmp_path, kafka_bootstrap="kafka.example:9093")
+    with pytest.raises(MissingPseudonymKey, match="CHANNELPULSE_PSEUDONYM_KEY must be set"):
+        current_pseudonymizer(remote)
+    assert not key_file(remote).exists()
+    configured = remote.model_copy(update={"pseudonym_key": SecretStr(KEY.decode())})
+    assert current_pseudonymizer(configured).key == KEY
