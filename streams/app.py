@@ -216,7 +216,6 @@ class WorkerRuntime:
                 if not self._metadata_ready:
                     await self.load_changelog_metadata()
                 deleted = forget_user_state(self.users, event.message.key)
-                metrics.PRIVACY_FORGETS.labels(result="deleted" if deleted else "absent").inc()
                 log.info("privacy: erasure request applied, user state %s", "deleted" if deleted else "absent")
             yield None
 

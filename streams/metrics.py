@@ -97,16 +97,9 @@ MODEL_INFO = Gauge(
     "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
     registry=REGISTRY,
 )
-PRIVACY_FORGETS = Counter(
-    "channelpulse_privacy_forgets",
-    "Erasure requests applied to the user-state table (result: deleted, or absent when it held no state).",
-    ["result"],
-    registry=REGISTRY,
-)
 
 METRIC_NAMES = frozenset(
     {
-        "channelpulse_privacy_forgets_total",
         "channelpulse_events_in_total",
         "channelpulse_events_out_total",
         "channelpulse_events_deadlettered_total",
