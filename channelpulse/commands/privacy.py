@@ -57,9 +57,13 @@ def request_state_erasure(settings: Settings, user_id: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from streams.lake import erase_rows
-    from streams.privacy.keys import all_pseudonymizers
+    from streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers
 
-    pseudonyms = {p.pseudonym(args.user_id) for p in all_pseudonymizers(settings)}
+    try:
+        pseudonyms = {p.pseudonym(args.user_id) for p in all_pseudonymizers(settings)}
+    except (MissingPseudonymKey, ValueError) as exc:
+        print(f"error: {exc}")
+        return 2
     if not args.lake_only:
         partition, offset = request_state_erasure(settings, args.user_id)
         print(

@@ -36,3 +36,12 @@ def test_forget_removes_the_users_rows_under_current_and_retired_keys(
 
     assert cli.main(["privacy", "forget", "nobody", "--lake-only"]) == 0
     assert "lake: removed 0 rows (none)" in capsys.readouterr().out
+
+
+def test_forget_without_the_key_on_an_existing_cluster_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(state_dir=tmp_path, kafka_bootstrap="kafka.example:9093")
+    monkeypatch.setattr(cli, "Settings", lambda: settings)
+    assert cli.main(["privacy", "forget", "u-1", "--lake-only"]) == 2
+    assert "error: CHANNELPULSE_PSEUDONYM_KEY must be set" in capsys.readouterr().out
