@@ -28,6 +28,7 @@ from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.scoring.base import Scorer
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,13 @@ class WorkerRuntime:
     def processor(self) -> Processor:
         if self._processor is None:
             self._processor = Processor(
-                self.settings, self.scorer_factory(), self.users, self.sensors, drift=self.drift, lake=self.lake
+                self.settings,
+                self.scorer_factory(),
+                self.users,
+                self.sensors,
+                drift=self.drift,
+                lake=self.lake,
+                sensor_drift=SensorDriftWatch(self.settings),
             )
         return self._processor
 
