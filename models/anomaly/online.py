@@ -1,36 +1,38 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
-Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers, see
-``Slot``); :meth:`OnlineDetector.step` scores one reading per row and updates the rows in place, so
-a sensor's stream can be scored in any batching (one reading at a time, or many) with identical
-results, and nothing but the state row has to persist between readings.
+Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
+scalars of ``Slot`` and the seasonal bins); :meth:`OnlineDetector.step` scores one reading per row
+and updates the rows in place, so a sensor's stream scores the same in any batching (one reading at
+a time or many), and nothing but the state row persists between readings. It learns each sensor's
+normal from that sensor's own readings (no labels, no offline fit).
 
-Method, per reading ``x`` at time ``t`` (seconds):
+Per reading ``x`` at time ``t`` (seconds since the epoch):
 
-1. *Elapsed readings.* ``k = dt / typical_dt``, where ``typical_dt`` is a running median-like estimate
-   of the sensor's own sampling interval; every exponential average below decays by
-   ``(1 - alpha) ** k``, so irregular sampling and gaps are weighted by the time that passed.
-2. *Predictors* (each with its own running mean absolute error, learned online):
-   the last value, a fast EWMA, a slow EWMA, and a seasonal one: the slow EWMA plus the running mean
-   deviation of the readings at the same hour of the day (``daily_bins`` bins of UTC time) and at the
-   same hour of the week (``weekly_bins``). A reading's surprise is the *smallest* of the predictors'
-   errors in units of their own typical error: it is unusual only when no predictor expected it (a
-   daily peak is expected by the seasonal one, a new level after a shift soon by the EWMAs).
-   Errors are capped (``error_cap``) before they update a typical error, so heavy tails do not blow
-   up the scale; a heavy-tailed sensor has large typical errors and so needs a larger surprise.
-3. *Novelty against the recent envelope.* ``envelope`` is a decaying maximum of the sensor's past
-   surprises (it decays by ``envelope_decay`` per elapsed reading): a reading counts by how far its
-   surprise exceeds the largest recent one, ``novel = max(surprise - envelope_margin * envelope, 0)``.
-   So the first reading of a new kind of behaviour scores high, the same spike height recurring
-   (or the readings right after an anomaly) do not. (An anomaly *likelihood* over the raw surprises,
-   as NAB's HTM detector uses, was tried: it ranked worse on the development series, see
-   docs/models.md.)
-4. ``score = 1 - exp(-novel / raw_scale)`` in [0, 1), monotone in the novelty;
-   ``is_anomaly = score >= threshold`` and more than ``refractory`` readings after the previous flag.
+1. *Elapsed readings.* ``k = dt / typical_dt``: the time since the previous reading in units of the
+   sensor's own typical interval (a running estimate). Every exponential average below decays by
+   ``(1 - alpha) ** k``, so irregular sampling and gaps count by the time that passed.
+2. *Surprise.* Four predictors, each with its running mean absolute error (learned online, errors
+   capped at ``error_cap`` typical errors so heavy tails do not inflate it): the last value, a fast
+   EWMA, a slow EWMA, and a seasonal one (the slow EWMA plus the running mean deviation at the same
+   hour of the week, or, until that bin has data, at the same time of day: ``daily_bins``). The
+   surprise is the *smallest* error in units of that predictor's typical error: a reading is
+   surprising only when no predictor expected it (a daily peak is expected by the seasonal one, the
+   new level after a shift soon by the EWMAs). It is capped at ``max_surprise`` (a sensor flat to
+   the last digit has a typical error near 0, and any change is then "infinitely" surprising).
+3. *Novelty.* Two decaying envelopes of what the sensor did recently: the largest recent surprise
+   (decays by ``envelope_decay`` per reading) and the widest recent deviation above and below the
+   slow EWMA (``range_decay``, slower). ``novel = min(max(surprise - envelope_margin * envelope, 0),
+   range_scale * beyond)``, where ``beyond`` is how far the reading lies outside the recent range in
+   units of the sensor's mean absolute deviation. So the first reading of a new kind of behaviour
+   scores, recurring spikes of the usual height, the readings right after an anomaly and excursions
+   within the range seen recently do not.
+4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
+   saturating in float32); ``is_anomaly = score >= threshold``.
 
-Scores are 0 during each sensor's first ``warmup`` readings. State rows start as :meth:`new_state`
-(all learning starts from the first reading). ``STATE_FORMAT`` is stored in slot 0 so a row of
-another layout is recognised and started afresh.
+Scores are 0 during each sensor's first ``warmup`` readings, and the envelopes learn only after it
+(what a detector sees while it is still learning is not a reference for novelty). State rows start
+as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
+empty row) is recognised by :meth:`adopt` and starts afresh.
 """
 
 from __future__ import annotations
@@ -52,22 +54,23 @@ SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 
 
 class Slot(IntEnum):
-    """Scalar slots at the start of a state row (the seasonal bins follow)."""
+    """Scalar slots at the start of a state row (the daily, then the weekly bins follow)."""
 
     FORMAT = 0
-    COUNT = 1  # readings seen
+    COUNT = 1  # finite readings seen
     LAST_T = 2
     TYPICAL_DT = 3
     LAST_X = 4
     FAST = 5
     SLOW = 6
-    MAE_LAST = 7
+    MAE_LAST = 7  # the predictors' typical errors: last value, fast, slow, seasonal
     MAE_FAST = 8
     MAE_SLOW = 9
     MAE_SEASONAL = 10
-    ENVELOPE = 11  # decaying maximum of past surprises
-    SINCE_FLAG = 12  # readings since the last flag
-    SCALE = 13  # running mean absolute deviation of the values around the slow EWMA
+    SCALE = 11  # running mean absolute deviation of the values around the slow EWMA
+    ENVELOPE = 12  # decaying maximum of recent surprises
+    HIGH = 13  # decaying maximum of recent deviations above the slow EWMA
+    LOW = 14  # ... and below it
 
 
 SCALARS = len(Slot)
@@ -76,34 +79,42 @@ PREDICTORS = 4
 
 @dataclass(frozen=True)
 class OnlineParams:
-    """Parameters of :class:`OnlineDetector` (stored in the Triton version's meta.json)."""
+    """Parameters of :class:`OnlineDetector` (stored in the Triton version's meta.json).
 
-    fast_alpha: float = 0.3
-    slow_alpha: float = 0.005
+    The defaults were tuned on the 23 real NAB development series (../shared/data/sensors/nab_real,
+    NAB standard profile); see docs/models.md.
+    """
+
+    fast_alpha: float = 0.6
+    slow_alpha: float = 0.002
     seasonal_alpha: float = 0.1
     error_alpha: float = 0.01
     dt_alpha: float = 0.05
-    daily_bins: int = 24
+    daily_bins: int = 96
     weekly_bins: int = 168
     error_cap: float = 10.0
-    raw_scale: float = 3.0
-    warmup: int = 150
-    threshold: float = 0.5
-    refractory: int = 0
+    max_surprise: float = 1e6
     relative_floor: float = 1e-3
     envelope_decay: float = 0.99
-    envelope_margin: float = 1.0
+    envelope_margin: float = 1.2
+    range_decay: float = 0.9995
+    range_scale: float = 2.0
+    half_novelty: float = 0.38
+    warmup: int = 288
+    threshold: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("fast_alpha", "slow_alpha", "seasonal_alpha", "error_alpha", "dt_alpha"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"need 0 < {name} <= 1")
-        if self.daily_bins < 1 or self.weekly_bins < 1:
-            raise ValueError("need daily_bins >= 1 and weekly_bins >= 1")
-        if not 0.0 < self.envelope_decay < 1.0 or self.envelope_margin < 0.0 or self.raw_scale <= 0.0:
-            raise ValueError("need 0 < envelope_decay < 1, envelope_margin >= 0, raw_scale > 0")
-        if not 0.0 < self.threshold <= 1.0 or self.warmup < 0 or self.refractory < 0:
-            raise ValueError("need 0 < threshold <= 1, warmup >= 0, refractory >= 0")
+        if not (0.0 < self.envelope_decay < 1.0 and 0.0 < self.range_decay < 1.0):
+            raise ValueError("need 0 < envelope_decay, range_decay < 1")
+        if self.daily_bins < 1 or self.weekly_bins < 1 or self.warmup < 0:
+            raise ValueError("need daily_bins >= 1, weekly_bins >= 1 and warmup >= 0")
+        if min(self.envelope_margin, self.range_scale, self.half_novelty, self.error_cap) <= 0.0:
+            raise ValueError("need envelope_margin, range_scale, half_novelty and error_cap > 0")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("need 0 < threshold < 1")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,13 +134,17 @@ class OnlineParams:
         return cls.from_dict(json.loads(Path(path).read_text())["parameters"])
 
 
-def _decay(alpha: float, k: np.ndarray) -> np.ndarray:
-    """Weight of the new observation after ``k`` elapsed readings: ``1 - (1 - alpha) ** k``."""
+def _weight(alpha: float, k: np.ndarray) -> np.ndarray:
+    """Weight of a new observation after ``k`` elapsed readings: ``1 - (1 - alpha) ** k``."""
     return -np.expm1(k * math.log1p(-alpha)) if alpha < 1.0 else np.ones_like(k)
 
 
+def _ewma(old: np.ndarray, new: np.ndarray, weight: np.ndarray | float, where: np.ndarray) -> np.ndarray:
+    return np.where(where, old + weight * (new - old), old)
+
+
 class OnlineDetector:
-    """``step(state [n, S], values [n], times [n]) -> (scores [n], flags [n])``, updating ``state``."""
+    """``run(state [n, S], values [n, k], times [n, k]) -> (scores, flags)``, updating ``state``."""
 
     def __init__(self, params: OnlineParams | None = None) -> None:
         self.params = params or OnlineParams()
@@ -138,7 +153,7 @@ class OnlineDetector:
         self.state_size = self.weekly0 + self.params.weekly_bins
 
     def new_state(self, n: int = 1) -> np.ndarray:
-        """Fresh state rows (nothing learned yet)."""
+        """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
         state = np.zeros((n, self.state_size), dtype=np.float64)
         state[:, Slot.FORMAT] = STATE_FORMAT
         state[:, self.daily0 :] = np.nan
@@ -155,10 +170,15 @@ class OnlineDetector:
             state[keep] = given[keep, : self.state_size]
         return state
 
+    @staticmethod
+    def _bin(t: np.ndarray, period: float, bins: int) -> np.ndarray:
+        """The bin of each time within its period (floored before any offset is added)."""
+        return np.clip(np.floor((t % period) / period * bins), 0, bins - 1).astype(np.int64)
+
     def run(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Several readings per row, in time order: ``values``/``times`` ``[n, k]`` (NaN time: no
         reading in that cell, e.g. padding). Returns scores and flags ``[n, k]`` (0 / False at padding)."""
-        scores = np.zeros(values.shape, dtype=np.float64)
+        scores = np.zeros(values.shape, dtype=np.float32)
         flags = np.zeros(values.shape, dtype=bool)
         for j in range(values.shape[1]):
             present = np.isfinite(times[:, j])
@@ -166,81 +186,70 @@ class OnlineDetector:
                 scores[:, j], flags[:, j] = self.step(state, values[:, j], times[:, j])
             elif present.any():
                 sub = state[present]
-                s, f = self.step(sub, values[present, j], times[present, j])
+                scores[present, j], flags[present, j] = self.step(sub, values[present, j], times[present, j])
                 state[present] = sub
-                scores[present, j], flags[present, j] = s, f
         return scores, flags
 
     def step(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Score one reading per row and update the rows in place. A non-finite value scores 0 and
-        only advances the clock."""
+        """Score one reading per row (finite times) and update the rows in place. A non-finite value
+        scores 0 and only advances the clock."""
         p = self.params
+        s = state
         x = np.asarray(values, dtype=np.float64)
         t = np.asarray(times, dtype=np.float64)
-        s = state
         finite = np.isfinite(x)
         first = s[:, Slot.COUNT] == 0
-        # 1. elapsed readings since the previous one, in units of the sensor's typical interval
+        # 1. elapsed readings, in units of the sensor's typical interval
         dt = np.where(first, 0.0, np.maximum(t - s[:, Slot.LAST_T], 0.0))
         typical = s[:, Slot.TYPICAL_DT]
-        k = np.where(typical > 0, dt / np.where(typical > 0, typical, 1.0), 1.0)
-        k = np.clip(k, 0.05, 1000.0)
-        new_typical = np.where(
+        k = np.clip(np.where(typical > 0, dt / np.where(typical > 0, typical, 1.0), 1.0), 0.05, 1000.0)
+        learned_dt = np.where(
             typical > 0, typical + p.dt_alpha * (np.clip(dt, 0.5 * typical, 2.0 * typical) - typical), dt
         )
-        s[:, Slot.TYPICAL_DT] = np.where(first | (dt <= 0), typical, new_typical)
+        s[:, Slot.TYPICAL_DT] = np.where(first | (dt <= 0), typical, learned_dt)
         s[:, Slot.LAST_T] = np.where(first | (t > s[:, Slot.LAST_T]), t, s[:, Slot.LAST_T])
         xv = np.where(finite, x, 0.0)
         s[:, Slot.COUNT] += finite
         first_value = finite & (s[:, Slot.COUNT] == 1)
         seen = finite & ~first_value
-        # 2. predictors and their errors in units of their own typical error
-        daily = (np.floor((t % SECONDS_PER_DAY) / SECONDS_PER_DAY * p.daily_bins)).astype(np.int64)
-        weekly = (np.floor((t % SECONDS_PER_WEEK) / SECONDS_PER_WEEK * p.weekly_bins)).astype(np.int64)
-        daily = np.clip(daily, 0, p.daily_bins - 1) + self.daily0
-        weekly = np.clip(weekly, 0, p.weekly_bins - 1) + self.weekly0
-        rows = np.arange(len(s))
-        dev_day = s[rows, daily]
-        dev_week = s[rows, weekly]
-        slow = s[:, Slot.SLOW]
-        seasonal_dev = np.where(np.isfinite(dev_week), dev_week, np.where(np.isfinite(dev_day), dev_day, 0.0))
-        preds = np.stack([s[:, Slot.LAST_X], s[:, Slot.FAST], slow, slow + seasonal_dev], axis=1)
-        maes = s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS]
-        floor = np.maximum(p.relative_floor * np.abs(slow), 1e-12)[:, None]
-        floor = np.maximum(floor, 0.1 * s[:, Slot.SCALE][:, None])
-        errors = np.abs(xv[:, None] - preds)
-        units = errors / np.maximum(maes, floor)
-        surprise = np.where(seen, units.min(axis=1), 0.0)
-        # 3. novelty against the envelope of recent surprises, 4. score
-        envelope = s[:, Slot.ENVELOPE]
-        novel = np.maximum(surprise - p.envelope_margin * envelope, 0.0)
-        score = -np.expm1(-novel / p.raw_scale)
         warm = seen & (s[:, Slot.COUNT] > p.warmup)
-        score = np.where(warm, score, 0.0)
-        since = s[:, Slot.SINCE_FLAG] + finite
-        flags = warm & (score >= p.threshold) & (since > p.refractory)
-        s[:, Slot.SINCE_FLAG] = np.where(flags, 0.0, since)
-        # learn: the envelope, typical errors, predictors, seasonal deviations
+        # 2. surprise: the best predictor's error in units of its typical error
+        rows = np.arange(len(s))
+        daily_col = self.daily0 + self._bin(t, SECONDS_PER_DAY, p.daily_bins)
+        weekly_col = self.weekly0 + self._bin(t, SECONDS_PER_WEEK, p.weekly_bins)
+        dev_day, dev_week = s[rows, daily_col], s[rows, weekly_col]
+        slow = s[:, Slot.SLOW]
+        seasonal = np.where(np.isfinite(dev_week), dev_week, np.where(np.isfinite(dev_day), dev_day, 0.0))
+        predictions = np.stack([s[:, Slot.LAST_X], s[:, Slot.FAST], slow, slow + seasonal], axis=1)
+        maes = s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS]
+        floor = np.maximum(np.maximum(p.relative_floor * np.abs(slow), 1e-12), 0.1 * s[:, Slot.SCALE])
+        errors = np.abs(xv[:, None] - predictions)
+        units = (errors / np.maximum(maes, floor[:, None])).min(axis=1)
+        surprise = np.where(seen, np.minimum(units, p.max_surprise), 0.0)
+        # 3. novelty against the recent envelopes, 4. score
+        envelope = s[:, Slot.ENVELOPE]
+        deviation = xv - slow
+        unit = np.maximum(s[:, Slot.SCALE], floor)
+        beyond = np.maximum(np.maximum(deviation - s[:, Slot.HIGH], -deviation - s[:, Slot.LOW]), 0.0) / unit
+        novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
+        score = np.where(warm, novel / (novel + p.half_novelty), 0.0)
+        flags = warm & (score >= p.threshold)
+        # learn: envelopes (once warm), typical errors, predictors, seasonal deviations
         decay = np.exp(k * math.log(p.envelope_decay))
-        s[:, Slot.ENVELOPE] = np.where(seen, np.maximum(envelope * decay, surprise), envelope)
-        a_err = p.error_alpha
-        capped = np.minimum(errors, p.error_cap * np.maximum(maes, floor))
-        fresh_mae = (maes == 0) & seen[:, None]
-        new_maes = np.where(fresh_mae, errors, maes + a_err * (capped - maes))
-        s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS] = np.where(seen[:, None], new_maes, maes)
-        a_fast = _decay(p.fast_alpha, k)
-        a_slow = _decay(p.slow_alpha, k)
-        s[:, Slot.FAST] = np.where(
-            first_value, xv, np.where(seen, s[:, Slot.FAST] + a_fast * (xv - s[:, Slot.FAST]), s[:, Slot.FAST])
-        )
-        new_slow = np.where(first_value, xv, np.where(seen, slow + a_slow * (xv - slow), slow))
-        s[:, Slot.SCALE] = np.where(
-            seen, s[:, Slot.SCALE] + a_err * (np.abs(xv - slow) - s[:, Slot.SCALE]), s[:, Slot.SCALE]
-        )
+        s[:, Slot.ENVELOPE] = np.where(warm, np.maximum(envelope * decay, surprise), envelope)
+        range_decay = np.exp(k * math.log(p.range_decay))
+        s[:, Slot.HIGH] = np.where(warm, np.maximum(s[:, Slot.HIGH] * range_decay, deviation), s[:, Slot.HIGH])
+        s[:, Slot.LOW] = np.where(warm, np.maximum(s[:, Slot.LOW] * range_decay, -deviation), s[:, Slot.LOW])
+        capped = np.minimum(errors, p.error_cap * np.maximum(maes, floor[:, None]))
+        learned_maes = np.where(maes == 0, errors, maes + p.error_alpha * (capped - maes))
+        s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS] = np.where(seen[:, None], learned_maes, maes)
+        s[:, Slot.SCALE] = _ewma(s[:, Slot.SCALE], np.abs(deviation), p.error_alpha, seen)
+        s[:, Slot.FAST] = np.where(first_value, xv, _ewma(s[:, Slot.FAST], xv, _weight(p.fast_alpha, k), seen))
+        new_slow = np.where(first_value, xv, _ewma(slow, xv, _weight(p.slow_alpha, k), seen))
         s[:, Slot.SLOW] = new_slow
         s[:, Slot.LAST_X] = np.where(finite, xv, s[:, Slot.LAST_X])
-        deviation = xv - new_slow
-        for col, old in ((daily, dev_day), (weekly, dev_week)):
-            updated = np.where(np.isfinite(old), old + p.seasonal_alpha * (deviation - old), deviation)
-            s[rows, col] = np.where(finite, updated, old)
+        level = xv - new_slow
+        for col, old in ((daily_col, dev_day), (weekly_col, dev_week)):
+            learned = np.where(np.isfinite(old), old + p.seasonal_alpha * (level - old), level)
+            s[rows, col] = np.where(finite, learned, old)
         return score.astype(np.float32), flags
