@@ -29,8 +29,11 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
 
-Scores are 0 during each sensor's first ``warmup`` readings, and the envelopes learn only after it
-(what a detector sees while it is still learning is not a reference for novelty). State rows start
+Scores are 0 during each sensor's first ``warmup`` readings. The surprise envelope learns from
+reading ``envelope_start`` on (the first readings' surprises are unreliable: the typical errors are
+still being learned), so a new sensor does not flag a burst of "novel" readings as soon as it is
+warm; the range envelope learns from then on too, with deviations capped at ``range_init`` mean
+absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
 as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
 empty row) is recognised by :meth:`adopt` and starts afresh.
 """
@@ -101,7 +104,9 @@ class OnlineParams:
     range_scale: float = 2.0
     half_novelty: float = 0.38
     warmup: int = 288
-    threshold: float = 0.5
+    envelope_start: int = 144
+    range_init: float = 3.0
+    threshold: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("fast_alpha", "slow_alpha", "seasonal_alpha", "error_alpha", "dt_alpha"):
@@ -109,10 +114,10 @@ class OnlineParams:
                 raise ValueError(f"need 0 < {name} <= 1")
         if not (0.0 < self.envelope_decay < 1.0 and 0.0 < self.range_decay < 1.0):
             raise ValueError("need 0 < envelope_decay, range_decay < 1")
-        if self.daily_bins < 1 or self.weekly_bins < 1 or self.warmup < 0:
-            raise ValueError("need daily_bins >= 1, weekly_bins >= 1 and warmup >= 0")
-        if min(self.envelope_margin, self.range_scale, self.half_novelty, self.error_cap) <= 0.0:
-            raise ValueError("need envelope_margin, range_scale, half_novelty and error_cap > 0")
+        if self.daily_bins < 1 or self.weekly_bins < 1 or not 0 <= self.envelope_start <= self.warmup:
+            raise ValueError("need daily_bins >= 1, weekly_bins >= 1 and 0 <= envelope_start <= warmup")
+        if min(self.envelope_margin, self.range_scale, self.range_init, self.half_novelty, self.error_cap) <= 0.0:
+            raise ValueError("need envelope_margin, range_scale, range_init, half_novelty and error_cap > 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -213,6 +218,7 @@ class OnlineDetector:
         first_value = finite & (s[:, Slot.COUNT] == 1)
         seen = finite & ~first_value
         warm = seen & (s[:, Slot.COUNT] > p.warmup)
+        settled = seen & (s[:, Slot.COUNT] > p.envelope_start)
         # 2. surprise: the best predictor's error in units of its typical error
         rows = np.arange(len(s))
         daily_col = self.daily0 + self._bin(t, SECONDS_PER_DAY, p.daily_bins)
@@ -234,12 +240,15 @@ class OnlineDetector:
         novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
         score = np.where(warm, novel / (novel + p.half_novelty), 0.0)
         flags = warm & (score >= p.threshold)
-        # learn: envelopes (once warm), typical errors, predictors, seasonal deviations
+        # learn: envelopes (once settled), typical errors, predictors, seasonal deviations
         decay = np.exp(k * math.log(p.envelope_decay))
-        s[:, Slot.ENVELOPE] = np.where(warm, np.maximum(envelope * decay, surprise), envelope)
+        s[:, Slot.ENVELOPE] = np.where(settled, np.maximum(envelope * decay, surprise), envelope)
         range_decay = np.exp(k * math.log(p.range_decay))
-        s[:, Slot.HIGH] = np.where(warm, np.maximum(s[:, Slot.HIGH] * range_decay, deviation), s[:, Slot.HIGH])
-        s[:, Slot.LOW] = np.where(warm, np.maximum(s[:, Slot.LOW] * range_decay, -deviation), s[:, Slot.LOW])
+        # until warm, deviations count at most range_init mean absolute deviations
+        cap = np.where(warm, np.inf, p.range_init * s[:, Slot.SCALE])
+        for slot, side in ((Slot.HIGH, deviation), (Slot.LOW, -deviation)):
+            grown = np.maximum(s[:, slot] * range_decay, np.minimum(side, cap))
+            s[:, slot] = np.where(settled, grown, s[:, slot])
         capped = np.minimum(errors, p.error_cap * np.maximum(maes, floor[:, None]))
         learned_maes = np.where(maes == 0, errors, maes + p.error_alpha * (capped - maes))
         s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS] = np.where(seen[:, None], learned_maes, maes)
