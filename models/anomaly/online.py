@@ -49,8 +49,9 @@ from typing import Any
 
 import numpy as np
 
-STATE_FORMAT = 2.0
-"""Layout version of a state row (slot 0). Version 1 of the model kept raw windows, not state rows."""
+STATE_FORMAT = 3.0
+"""Layout version of a state row (slot 0): 3 added the seasonal-level slots (format 2 rows start afresh).
+Version 1 of the model kept raw windows, not state rows."""
 
 SECONDS_PER_DAY = 86400.0
 SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
@@ -74,9 +75,13 @@ class Slot(IntEnum):
     ENVELOPE = 12  # decaying maximum of recent surprises
     HIGH = 13  # decaying maximum of recent deviations above the slow EWMA
     LOW = 14  # ... and below it
+    LEVEL = 15  # EWMA of the residual from the seasonal (time-of-day) prediction
+    LEVEL_MAE = 16  # its running mean absolute value
 
 
 SCALARS = len(Slot)
+LEVEL_GATE_WIDTH = 0.2
+"""Seasonality strength above ``level_gate`` at which the seasonal-level score counts fully."""
 PREDICTORS = 4
 
 
@@ -106,10 +111,14 @@ class OnlineParams:
     warmup: int = 288
     envelope_start: int = 144
     range_init: float = 3.0
+    level_alpha: float = 0.05
+    level_gate: float = 0.6
+    level_z0: float = 4.0
+    level_half: float = 0.5
     threshold: float = 0.6
 
     def __post_init__(self) -> None:
-        for name in ("fast_alpha", "slow_alpha", "seasonal_alpha", "error_alpha", "dt_alpha"):
+        for name in ("fast_alpha", "slow_alpha", "seasonal_alpha", "error_alpha", "dt_alpha", "level_alpha"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"need 0 < {name} <= 1")
         if not (0.0 < self.envelope_decay < 1.0 and 0.0 < self.range_decay < 1.0):
@@ -118,6 +127,8 @@ class OnlineParams:
             raise ValueError("need daily_bins >= 1, weekly_bins >= 1 and 0 <= envelope_start <= warmup")
         if min(self.envelope_margin, self.range_scale, self.range_init, self.half_novelty, self.error_cap) <= 0.0:
             raise ValueError("need envelope_margin, range_scale, range_init, half_novelty and error_cap > 0")
+        if not 0.0 <= self.level_gate < 1.0 or self.level_z0 < 0.0 or self.level_half <= 0.0:
+            raise ValueError("need 0 <= level_gate < 1, level_z0 >= 0 and level_half > 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -238,8 +249,23 @@ class OnlineDetector:
         unit = np.maximum(s[:, Slot.SCALE], floor)
         beyond = np.maximum(np.maximum(deviation - s[:, Slot.HIGH], -deviation - s[:, Slot.LOW]), 0.0) / unit
         novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
-        score = np.where(warm, novel / (novel + p.half_novelty), 0.0)
+        # 5. seasonal level: the smoothed residual from the time-of-day prediction, counted only on
+        # sensors whose time of day explains them (seasonal error well below the slow EWMA's)
+        residual = xv - (slow + np.where(np.isfinite(dev_day), dev_day, 0.0))
+        level_mae = s[:, Slot.LEVEL_MAE]
+        level = _ewma(s[:, Slot.LEVEL], residual, _weight(p.level_alpha, k), seen)
+        strength = 1.0 - maes[:, 3] / np.maximum(maes[:, 2], 1e-300)
+        gate = np.clip((strength - p.level_gate) / LEVEL_GATE_WIDTH, 0.0, 1.0)
+        level_z = np.maximum(np.abs(level) / np.maximum(level_mae, floor) - p.level_z0, 0.0)
+        level_score = gate * level_z / (level_z + p.level_half)
+        score = np.where(warm, np.maximum(novel / (novel + p.half_novelty), level_score), 0.0)
         flags = warm & (score >= p.threshold)
+        s[:, Slot.LEVEL] = level
+        capped_level = np.minimum(np.abs(level), p.error_cap * np.maximum(level_mae, floor))
+        learned_level_mae = np.where(
+            level_mae == 0, np.abs(level), level_mae + p.error_alpha * (capped_level - level_mae)
+        )
+        s[:, Slot.LEVEL_MAE] = np.where(seen, learned_level_mae, level_mae)
         # learn: envelopes (once settled), typical errors, predictors, seasonal deviations
         decay = np.exp(k * math.log(p.envelope_decay))
         s[:, Slot.ENVELOPE] = np.where(settled, np.maximum(envelope * decay, surprise), envelope)
@@ -257,8 +283,8 @@ class OnlineDetector:
         new_slow = np.where(first_value, xv, _ewma(slow, xv, _weight(p.slow_alpha, k), seen))
         s[:, Slot.SLOW] = new_slow
         s[:, Slot.LAST_X] = np.where(finite, xv, s[:, Slot.LAST_X])
-        level = xv - new_slow
+        above = xv - new_slow
         for col, old in ((daily_col, dev_day), (weekly_col, dev_week)):
-            learned = np.where(np.isfinite(old), old + p.seasonal_alpha * (level - old), level)
+            learned = np.where(np.isfinite(old), old + p.seasonal_alpha * (above - old), above)
             s[rows, col] = np.where(finite, learned, old)
         return score.astype(np.float32), flags

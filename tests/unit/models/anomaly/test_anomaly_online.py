@@ -79,6 +79,21 @@ def test_a_learned_daily_cycle_is_not_flagged_but_a_break_from_it_is() -> None:
     assert flags_broken[288 * 10 + 50]
 
 
+def test_a_missing_daily_peak_inside_the_usual_range_is_flagged_by_the_seasonal_level() -> None:
+    n = 288 * 12
+    day = 2 * np.pi * (np.arange(n) * STEP / 86400.0)
+    values = 50.0 + 20.0 * np.sin(day) + np.random.default_rng(6).normal(0.0, 1.0, n)
+    flat = slice(288 * 10, 288 * 10 + 144)  # half a day held at the daily mean: no value out of range
+    broken = values.copy()
+    broken[flat] = 50.0 + np.random.default_rng(7).normal(0.0, 1.0, 144)
+    _, flags, _ = _replay(values)
+    _, flags_broken, _ = _replay(broken)
+    assert flags_broken[flat].any() and not flags[flat].any()
+    without_level = OnlineDetector(OnlineParams(level_gate=0.99))  # the seasonality gate never opens
+    state = without_level.new_state(1)
+    assert not without_level.run(state, broken[None, :], _times(n)[None, :])[1][0, flat].any()
+
+
 def test_batching_and_row_order_change_nothing() -> None:
     rng = np.random.default_rng(6)
     values = np.cumsum(rng.normal(size=(3, 700)), axis=1) + 100.0
