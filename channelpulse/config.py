@@ -87,12 +87,6 @@ class Settings(BaseSettings):
         default=64 * 1024, description="Largest accepted event payload; larger ones are dead-lettered."
     )
     recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
-    anomaly_window: int = Field(
-        default=1024,
-        description="Readings of a sensor the anomaly model sees (1024 = 3.5 days at 5 minutes); at least the "
-        "served model's `width` (models/repository/anomaly/<version>/meta.json), which needs 3 days of history "
-        "for its daily-seasonal references.",
-    )
     anomaly_cooldown: int = Field(
         default=48, description="Readings after a flag during which further flags belong to the same episode."
     )
@@ -167,6 +161,14 @@ class Settings(BaseSettings):
     drift_consecutive: int = Field(default=3, description="Drifted windows in a row that request one retrain.")
     drift_cooldown_windows: int = Field(
         default=10, description="Windows after a retrain request during which drift cannot request another."
+    )
+    sensor_drift_reference: int = Field(
+        default=2016,
+        description="Readings of a sensor group (channel + metric) that form its drift reference (2016 = one week "
+        "of 5-minute readings); 0 turns sensor drift reports off.",
+    )
+    sensor_drift_window: int = Field(
+        default=500, description="Readings of a sensor group in one drift window tested against its reference."
     )
     retrain_min_rows: int = Field(
         default=300, description="Labelled lake rows (reviews with a star rating) a retrain needs at least."

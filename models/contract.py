@@ -29,9 +29,14 @@ RECOMMENDER_IN_K: Final = "K"
 RECOMMENDER_OUT_ITEMS: Final = "ITEMS"
 RECOMMENDER_OUT_SCORES: Final = "SCORES"
 
-# anomaly: WINDOW FP32[-1] (the sensor's recent values, oldest first, current value last,
-#          left-padded with NaN) -> SCORE FP32[1] in [0, 1], IS_ANOMALY BOOL[1].
+# anomaly (version 2, per request row = one sensor): STATE FP64[-1] (the sensor's detector state
+#          row, right-padded with zeros; empty/zeros: new sensor), VALUES FP64[-1] and TIMES FP64[-1]
+#          (its new readings in time order, epoch seconds; NaN time: padding)
+#          -> SCORE FP32[-1] in [0, 1], IS_ANOMALY BOOL[-1] (one per reading), NEW_STATE FP64[-1].
 ANOMALY_MODEL: Final = "anomaly"
-ANOMALY_IN_WINDOW: Final = "WINDOW"
+ANOMALY_IN_STATE: Final = "STATE"
+ANOMALY_IN_VALUES: Final = "VALUES"
+ANOMALY_IN_TIMES: Final = "TIMES"
 ANOMALY_OUT_SCORE: Final = "SCORE"
 ANOMALY_OUT_IS_ANOMALY: Final = "IS_ANOMALY"
+ANOMALY_OUT_STATE: Final = "NEW_STATE"

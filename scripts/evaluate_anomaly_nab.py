@@ -1,17 +1,20 @@
-"""NAB score of the sensor anomaly detector on the artificial NAB series (and of two references).
+"""NAB v1.1 evaluation of the sensor anomaly detector on the NAB series in ../shared/data.
 
-Each series is replayed reading by reading through SensorWindow + the detector (no look-ahead: the
-window scored at a reading holds nothing later), and the detections are scored with NAB's standard
-profile (models/anomaly/nab.py). Detectors compared:
+Replays the 23 real development series (sensors/nab_real) and the 11 artificial ones
+(sensors/nab_artificial) reading by reading, without look-ahead, through version 2 of the anomaly
+model (models/anomaly/online.py, parameters from models/repository/anomaly/2/meta.json), version 1
+(models/anomaly/detector.py) and NAB's windowed Gaussian, and scores them with NAB's rules
+(models/anomaly/nab.py) under NAB's three profiles (sensors/nab_real/profiles.json):
 
-* ``anomaly``       the shipped model (meta.json of the newest version), alerts after episode
-                    suppression: what the service raises;
-* ``anomaly-raw``   the same model's raw per-reading flags, no suppression;
-* ``zscore``        plain z-score of the value against the window's mean/std (|z| >= 3), same window
-                    width and the same suppression; ``zscore-raw`` without suppression;
-* ``null``          never detects (normalised score 0 by definition).
+* "score": anomaly_score at the threshold NAB's optimiser picks on that corpus for that profile;
+* "flags": is_anomaly as the model emits it (what users get; windowed Gaussian: score >= 1.0).
 
-Usage: .venv/bin/python scripts/evaluate_anomaly_nab.py [--data DIR] [--repository DIR] [--json OUT]
+Normalised so the null detector scores 0 and the perfect one 100 on that corpus. With
+``--nab-results DIR`` (the results/ folder of a clone of github.com/numenta/NAB), also checks the
+scorer and the windowed Gaussian against NAB's published per-file results for these series.
+
+Usage: .venv/bin/python scripts/evaluate_anomaly_nab.py [--data DIR] [--per-file] [--json OUT]
+       [--nab-results NAB/results] [--skip-v1]
 """
 
 from __future__ import annotations
@@ -19,88 +22,120 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
+from tqdm import tqdm
 
 from channelpulse.config import Settings
-from models.anomaly.baseline import ZScoreDetector
-from models.anomaly.detector import AnomalyDetector, shipped_params
-from models.anomaly.nab import NabFileScore, score_detections, total
+from models.anomaly.evaluation import (
+    CorpusResult,
+    Detections,
+    check_published,
+    replay_online,
+    replay_v1,
+    replay_windowed_gaussian,
+    score_corpus,
+)
+from models.anomaly.nab import PROFILE_NAMES, load_profiles
 from models.anomaly.nab_corpus import load_corpus
-from models.anomaly.replay import replay
+from models.anomaly.online import OnlineDetector, OnlineParams
 
-DETECTORS = ("anomaly", "anomaly-raw", "zscore", "zscore-raw", "null")
-
-
-def _fmt(score: NabFileScore) -> str:
-    norm = score.normalised
-    return f"{norm:7.1f}" if norm is not None else f"{'n/a':>7}"
+SHORT = {"standard": "standard", "reward_low_FP_rate": "low FP", "reward_low_FN_rate": "low FN"}
 
 
 def main() -> int:
     settings = Settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=settings.data_dir / "sensors" / "nab_artificial")
-    parser.add_argument("--repository", type=Path, default=settings.model_repository_source)
     parser.add_argument(
-        "--cooldown", type=int, default=settings.anomaly_cooldown, help="quiet readings that re-arm the alert"
+        "--data", type=Path, default=settings.data_dir / "sensors", help="folder with nab_real/ and nab_artificial/"
     )
+    parser.add_argument(
+        "--meta",
+        type=Path,
+        default=settings.model_repository_source / "anomaly" / "2" / "meta.json",
+        help="meta.json of the version-2 detector to evaluate",
+    )
+    parser.add_argument("--per-file", action="store_true", help="also print the standard-profile score per series")
+    parser.add_argument("--skip-v1", action="store_true", help="leave out version 1 (its replay is the slow part)")
+    parser.add_argument("--nab-results", type=Path, default=None, help="NAB's results/ folder, to check the scorer")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
 
-    params = shipped_params(args.repository)
-    detector = AnomalyDetector(params)
-    baseline = ZScoreDetector()
-    corpus = load_corpus(args.data)
-    results: dict[str, dict[str, NabFileScore]] = {name: {} for name in DETECTORS}
-    started = time.perf_counter()
-    for series in corpus:
-        ours = replay(series.values, detector.score, params.width, args.cooldown)
-        zscore = replay(series.values, baseline.score, params.width, args.cooldown)
-        detections = {
-            "anomaly": ours.episode_starts,
-            "anomaly-raw": ours.flags,
-            "zscore": zscore.episode_starts,
-            "zscore-raw": zscore.flags,
-            "null": np.zeros(len(series.values), dtype=bool),
+    profiles = load_profiles(args.data / "nab_real" / "profiles.json")
+    detector = OnlineDetector(OnlineParams.from_meta(args.meta))
+    corpora = {"real": load_corpus(args.data / "nab_real"), "artificial": load_corpus(args.data / "nab_artificial")}
+    payload: dict[str, object] = {"parameters": detector.params.to_dict(), "state_size": detector.state_size}
+    for corpus_name, corpus in corpora.items():
+        started = time.perf_counter()
+        outputs: dict[str, list[Detections]] = {"online (v2)": replay_online(corpus, detector)}
+        online_s = time.perf_counter() - started
+        if not args.skip_v1:
+            outputs["v1"] = [replay_v1(s) for s in tqdm(corpus, desc=f"v1 on {corpus_name}", leave=False)]
+        outputs["windowedGaussian"] = [replay_windowed_gaussian(s) for s in corpus]
+        results = {d: {p: score_corpus(corpus, out, profiles[p]) for p in PROFILE_NAMES} for d, out in outputs.items()}
+        readings = sum(len(s.values) for s in corpus)
+        windows = sum(len(s.windows) for s in corpus)
+        print(
+            f"\n{corpus_name}: {len(corpus)} series, {readings} readings, {windows} windows; "
+            f"v2 replay {online_s:.2f} s ({readings / online_s:,.0f} readings/s)"
+        )
+        header = "".join(f"{SHORT[p] + ' score':>16s}{SHORT[p] + ' flags':>16s}" for p in PROFILE_NAMES)
+        print(f"{'detector':20s}{header}")
+        for name, per_profile in results.items():
+            cells = "".join(f"{per_profile[p].score:16.1f}{per_profile[p].flags:16.1f}" for p in PROFILE_NAMES)
+            print(f"{name:20s}{cells}")
+        thresholds = ", ".join(
+            f"{name} {'/'.join(f'{per_profile[p].threshold:.4g}' for p in PROFILE_NAMES)}"
+            for name, per_profile in results.items()
+        )
+        print(f"optimised thresholds (standard/low FP/low FN): {thresholds}")
+        if args.per_file:
+            print_per_file(corpus_name, results)
+        payload[corpus_name] = {
+            name: {
+                p: {
+                    "threshold": r.threshold,
+                    "score": r.score,
+                    "flags": r.flags,
+                    "files": {f: {**asdict(s), "normalised": s.normalised} for f, s in r.score_files.items()},
+                    "flag_files": {f: {**asdict(s), "normalised": s.normalised} for f, s in r.flag_files.items()},
+                }
+                for p, r in per_profile.items()
+            }
+            for name, per_profile in results.items()
         }
-        for name, flags in detections.items():
-            results[name][series.name] = score_detections(flags, series.windows)
-    elapsed = time.perf_counter() - started
-
-    readings = sum(len(s.values) for s in corpus)
-    print(
-        f"NAB standard profile (TP 1, FP 0.11, FN 1); {len(corpus)} series, {readings} readings, "
-        f"window {params.width}, cooldown {args.cooldown}; {elapsed:.1f} s"
-    )
-    print("normalised score per series (n/a: no labelled window), raw score and false positives in brackets")
-    print(f"{'series':36s}" + "".join(f"{name:>22s}" for name in DETECTORS))
-    for series in corpus:
-        cells = []
-        for name in DETECTORS:
-            s = results[name][series.name]
-            cells.append(f"{_fmt(s)} ({s.raw:+6.2f}, {s.false_positives:3d})")
-        print(f"{series.name:36s}" + "".join(f"{c:>22s}" for c in cells))
-    totals = {name: total(results[name].values()) for name in DETECTORS}
-    print(
-        f"{'TOTAL (normalised)':36s}"
-        + "".join(f"{_fmt(t)} ({t.raw:+6.2f}, {t.false_positives:3d})".rjust(22) for t in totals.values())
-    )
-    detected = ", ".join(f"{name} {t.detected_windows}/{t.windows}" for name, t in totals.items())
-    print(f"windows detected: {detected}")
+    if args.nab_results:
+        check = check_published(args.nab_results, corpora["real"] + corpora["artificial"], profiles)
+        print(
+            f"\nscorer check against NAB's published results ({check.files} files, 3 profiles): "
+            f"windowed Gaussian rows equal {check.rows_equal}/{check.rows} (max difference "
+            f"{check.max_row_difference:.1e}); max |file score - published|: our scorer on NAB's scores "
+            f"{check.max_scorer_difference:.1e}, on our windowed Gaussian {check.max_detector_difference:.1e}, "
+            f"null detector {check.max_null_difference:.1e}"
+        )
+        payload["published_check"] = asdict(check)
     if args.json:
-        payload = {
-            "parameters": params.to_dict(),
-            "cooldown": args.cooldown,
-            "totals": {name: {**vars(t), "normalised": t.normalised} for name, t in totals.items()},
-            "series": {
-                name: {f: {**vars(s), "normalised": s.normalised} for f, s in per.items()}
-                for name, per in results.items()
-            },
-        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
+
+
+def print_per_file(corpus_name: str, results: dict[str, dict[str, CorpusResult]]) -> None:
+    print(
+        f"per series ({corpus_name}, standard profile): raw score at the optimised threshold "
+        "[windows found, FPs] | flags [FPs]"
+    )
+    names = list(results)
+    files = list(next(iter(results.values()))["standard"].score_files)
+    print(f"{'series':52s}" + "".join(f"{n:>34s}" for n in names))
+    for f in files:
+        cells = []
+        for n in names:
+            r = results[n]["standard"]
+            s, g = r.score_files[f], r.flag_files[f]
+            found = f"{s.detected_windows}/{s.windows},{s.false_positives:3d}"
+            cells.append(f"{s.raw:+6.2f} [{found}] | {g.raw:+6.2f} [{g.false_positives:3d}]")
+        print(f"{f[:52]:52s}" + "".join(f"{c:>34s}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from streams.pipeline.drift import DriftWatch, repository_profiles
 from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
 from streams.reread import deliver_rereads
@@ -159,7 +160,13 @@ class WorkerRuntime:
     def processor(self) -> Processor:
         if self._processor is None:
             self._processor = Processor(
-                self.settings, self.scorer_factory(), self.users, self.sensors, drift=self.drift, lake=self.lake
+                self.settings,
+                self.scorer_factory(),
+                self.users,
+                self.sensors,
+                drift=self.drift,
+                lake=self.lake,
+                sensor_drift=SensorDriftWatch(self.settings),
             )
         return self._processor
 

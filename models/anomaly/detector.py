@@ -1,4 +1,8 @@
-"""Stateless, batched anomaly scoring of sensor windows (no look-ahead by construction).
+"""Version 1 of the anomaly model (no longer served): stateless, batched scoring of raw sensor windows.
+
+Kept as a reference for the NAB evaluation (scripts/evaluate_anomaly_nab.py compares version 2,
+models/anomaly/online.py, with it); its parameters are the defaults of :class:`DetectorParams`
+(version 1's meta.json).
 
 Each row of the input is one sensor's recent values, oldest first, the current value last, left-padded
 with NaN. A row is scored from its own values only, so scoring a reading never sees a later one and
@@ -33,8 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from models.contract import ANOMALY_MODEL
 
 MAD_TO_SIGMA = 1.4826
 STATISTICS = ("value", "level", "burst", "collapse")
@@ -84,19 +86,6 @@ class DetectorParams:
     def from_meta(cls, path: str | Path) -> DetectorParams:
         """The ``parameters`` of a Triton version's meta.json."""
         return cls.from_dict(json.loads(Path(path).read_text())["parameters"])
-
-
-def shipped_params(repository: Path) -> DetectorParams:
-    """Parameters of the newest version of the ``anomaly`` model in a Triton model repository.
-
-    The windows the stream side sends (``Settings.anomaly_window``) must hold at least ``width`` values;
-    narrower ones are scored from what they hold (no seasonal references below ``2 * season + 1``, no
-    score at all up to ``min_history``).
-    """
-    versions = [d for d in (repository / ANOMALY_MODEL).iterdir() if d.name.isdigit() and (d / "meta.json").exists()]
-    if not versions:
-        raise FileNotFoundError(f"no version of {ANOMALY_MODEL!r} with a meta.json in {repository}")
-    return DetectorParams.from_meta(max(versions, key=lambda d: int(d.name)) / "meta.json")
 
 
 def rolling_mean(values: np.ndarray, span: int) -> np.ndarray:

@@ -15,13 +15,21 @@ Rules (Lavin & Ahmad 2015, ``nab/sweeper.py``), for one series with labelled win
 A detector's raw score is the sum over its series; the normalised score is
 ``100 * (raw - null) / (perfect - null)`` where the null detector (no detections) scores
 ``-fn * windows`` and the perfect one (a detection at each window's first point) ``tp * windows``.
+
+Detectors that output an anomaly *score* are turned into detections by ``score >= threshold``; NAB
+picks the one threshold per profile that maximises the raw score summed over the whole corpus
+(``nab/optimizer.py``: every distinct score value is a candidate, ties go to the highest threshold)
+and scores every series at it (:func:`threshold_sweep`, :func:`optimise_threshold`). The three
+profiles are NAB's ``config/profiles.json`` (:func:`load_profiles`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +47,20 @@ class NabProfile:
 
 
 STANDARD_PROFILE = NabProfile()
+PROFILE_NAMES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+
+
+def load_profiles(path: Path) -> dict[str, NabProfile]:
+    """NAB's ``profiles.json`` (``{name: {"CostMatrix": {"tpWeight", "fpWeight", "fnWeight", ...}}}``)."""
+    data = json.loads(Path(path).read_text())
+    return {
+        name: NabProfile(
+            tp=float(entry["CostMatrix"]["tpWeight"]),
+            fp=float(entry["CostMatrix"]["fpWeight"]),
+            fn=float(entry["CostMatrix"]["fnWeight"]),
+        )
+        for name, entry in data.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -152,3 +174,78 @@ def total(scores: Iterable[NabFileScore]) -> NabFileScore:
         detected_windows=sum(s.detected_windows for s in items),
         false_positives=sum(s.false_positives for s in items),
     )
+
+
+@dataclass(frozen=True)
+class FileSweep:
+    """The scorable points of one series (after the probationary period): anomaly score, the NAB
+    weight a detection there would get, and the window it lies in (-1: none)."""
+
+    scores: np.ndarray
+    weights: np.ndarray
+    window_of: np.ndarray
+    windows: int
+
+
+def sweep_file(
+    scores: np.ndarray,
+    windows: Sequence[tuple[int, int]],
+    profile: NabProfile = STANDARD_PROFILE,
+    probationary_percent: float = PROBATIONARY_PERCENT,
+) -> FileSweep:
+    """``nab/sweeper.py`` ``calcSweepScore`` of one series' anomaly scores."""
+    values = np.asarray(scores, dtype=np.float64)
+    weight, window_of = point_weights(values.size, windows, profile)
+    start = probationary_length(values.size, probationary_percent)
+    return FileSweep(values[start:], weight[start:], window_of[start:], len(windows))
+
+
+def threshold_sweep(
+    sweeps: Sequence[FileSweep], profile: NabProfile = STANDARD_PROFILE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw corpus score at every candidate threshold, highest threshold first (``calcScoreByThreshold``).
+
+    Returns ``(thresholds, raw)``: ``raw[j]`` is the score of the detections ``score >= thresholds[j]``;
+    the first candidate, 1.1, detects nothing (the null score).
+    """
+    scores = np.concatenate([s.scores for s in sweeps]) if sweeps else np.zeros(0)
+    weights = np.concatenate([s.weights for s in sweeps]) if sweeps else np.zeros(0)
+    offsets = np.cumsum([0] + [s.windows for s in sweeps])
+    window_of = (
+        np.concatenate([np.where(s.window_of >= 0, s.window_of + offsets[k], -1) for k, s in enumerate(sweeps)])
+        if sweeps
+        else np.zeros(0, dtype=np.int64)
+    )
+    null = -profile.fn * float(offsets[-1])
+    order = np.argsort(-scores, kind="stable")
+    scores, weights, window_of = scores[order], weights[order], window_of[order]
+    # the change in the corpus score when each point (in descending score order) becomes a detection
+    delta = np.where(window_of < 0, weights, 0.0)
+    for k in np.unique(window_of[window_of >= 0]):
+        idx = np.flatnonzero(window_of == k)
+        best = np.maximum.accumulate(np.maximum(weights[idx], -profile.fn))
+        delta[idx] = np.diff(np.concatenate([[-profile.fn], best]))
+    running = null + np.cumsum(delta)
+    # one candidate per distinct score: the score once every point at or above it is a detection
+    last_of_group = np.flatnonzero(np.append(scores[1:] != scores[:-1], True)) if scores.size else np.zeros(0, int)
+    thresholds = np.concatenate([[1.1], scores[last_of_group]])
+    raw = np.concatenate([[null], running[last_of_group]])
+    return thresholds, raw
+
+
+def optimise_threshold(sweeps: Sequence[FileSweep], profile: NabProfile = STANDARD_PROFILE) -> tuple[float, float]:
+    """NAB's threshold optimisation over a corpus: ``(threshold, raw corpus score)`` of the best one."""
+    thresholds, raw = threshold_sweep(sweeps, profile)
+    best = int(np.argmax(raw))  # the first maximum: the highest threshold among ties
+    return float(thresholds[best]), float(raw[best])
+
+
+def score_at_threshold(
+    scores: np.ndarray,
+    windows: Sequence[tuple[int, int]],
+    threshold: float,
+    profile: NabProfile = STANDARD_PROFILE,
+    probationary_percent: float = PROBATIONARY_PERCENT,
+) -> NabFileScore:
+    """NAB score of one series' anomaly scores with detections ``score >= threshold``."""
+    return score_detections(np.asarray(scores, dtype=np.float64) >= threshold, windows, profile, probationary_percent)

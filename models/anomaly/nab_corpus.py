@@ -21,8 +21,9 @@ class NabSeries:
     windows: tuple[tuple[int, int], ...]
 
 
-def load_series(csv_path: Path, window_times: list[list[str]]) -> NabSeries:
-    """One CSV plus its window limits (timestamps that must occur in the series)."""
+def load_series(csv_path: Path, window_times: list[list[str]], name: str | None = None) -> NabSeries:
+    """One CSV plus its window limits (timestamps that must occur in the series); ``name`` defaults
+    to the file name."""
     with csv_path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     timestamps = tuple(datetime.fromisoformat(row["timestamp"]) for row in rows)
@@ -31,10 +32,11 @@ def load_series(csv_path: Path, window_times: list[list[str]]) -> NabSeries:
     windows = tuple(
         (index[datetime.fromisoformat(start)], index[datetime.fromisoformat(end)]) for start, end in window_times
     )
-    return NabSeries(csv_path.name, timestamps, values, windows)
+    return NabSeries(name or csv_path.name, timestamps, values, windows)
 
 
 def load_corpus(folder: Path) -> list[NabSeries]:
-    """Every series listed in ``folder/windows.json``, sorted by file name."""
+    """Every series listed in ``folder/windows.json``, sorted by its key there (``category/file.csv``
+    or ``file.csv``), which is also its name."""
     labels: dict[str, list[list[str]]] = json.loads((folder / "windows.json").read_text())
-    return [load_series(folder / name, labels[name]) for name in sorted(labels)]
+    return [load_series(folder / name, labels[name], name) for name in sorted(labels)]

@@ -11,6 +11,7 @@ from streams.lake.writer import LakeWriter
 from streams.pipeline.clicks import recommend_clicks
 from streams.pipeline.drift import DriftWatch
 from streams.pipeline.records import BatchResult, RawRecord
+from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.pipeline.sensors import score_sensors
 from streams.pipeline.sentiment import score_texts
 from streams.pipeline.validate import split_valid
@@ -33,6 +34,7 @@ class Processor:
         sensors: State,
         drift: DriftWatch | None = None,
         lake: LakeWriter | None = None,
+        sensor_drift: SensorDriftWatch | None = None,
     ) -> None:
         self.settings = settings
         self.scorer = scorer
@@ -40,6 +42,7 @@ class Processor:
         self.sensors = sensors
         self.drift = drift
         self.lake = lake
+        self.sensor_drift = sensor_drift
 
     def to_lake(self, kind: str, rows: list[dict[str, Any]]) -> None:
         """File scored events in the event lake (when there is one): the retrainer's training data."""

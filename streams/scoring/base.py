@@ -24,8 +24,9 @@ class RecommendationBatch:
 
 @dataclass(frozen=True)
 class AnomalyBatch:
-    scores: np.ndarray  # [n] in [0, 1]
-    flags: np.ndarray  # [n] bool
+    scores: np.ndarray  # [n, k] in [0, 1], one per reading (0 at padding)
+    flags: np.ndarray  # [n, k] bool
+    states: np.ndarray  # [n, state_size] float64: each sensor's new detector state row
     version: str
 
 
@@ -62,6 +63,9 @@ class Scorer(Protocol):
         self, histories: Sequence[Sequence[str]], excludes: Sequence[Sequence[str]], k: int
     ) -> RecommendationBatch: ...
 
-    async def anomaly(self, windows: np.ndarray) -> AnomalyBatch: ...
+    async def anomaly(self, states: np.ndarray, values: np.ndarray, times: np.ndarray) -> AnomalyBatch:
+        """One row per sensor: its state row ``[n, s]`` and new readings ``values``/``times`` ``[n, k]``
+        (float64; times in epoch seconds, NaN time = padding)."""
+        ...
 
     async def close(self) -> None: ...

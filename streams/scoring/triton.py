@@ -91,15 +91,20 @@ class TritonScorer:
         ]
         return RecommendationBatch(items=lists, version=version)
 
-    async def anomaly(self, windows: np.ndarray) -> AnomalyBatch:
+    async def anomaly(self, states: np.ndarray, values: np.ndarray, times: np.ndarray) -> AnomalyBatch:
         out, version = await self._infer(
             contract.ANOMALY_MODEL,
-            [_tensor(contract.ANOMALY_IN_WINDOW, windows.astype(np.float32), "FP32")],
-            [contract.ANOMALY_OUT_SCORE, contract.ANOMALY_OUT_IS_ANOMALY],
+            [
+                _tensor(contract.ANOMALY_IN_STATE, states.astype(np.float64), "FP64"),
+                _tensor(contract.ANOMALY_IN_VALUES, values.astype(np.float64), "FP64"),
+                _tensor(contract.ANOMALY_IN_TIMES, times.astype(np.float64), "FP64"),
+            ],
+            [contract.ANOMALY_OUT_SCORE, contract.ANOMALY_OUT_IS_ANOMALY, contract.ANOMALY_OUT_STATE],
         )
         return AnomalyBatch(
-            scores=out[contract.ANOMALY_OUT_SCORE].reshape(-1).astype(np.float32),
-            flags=out[contract.ANOMALY_OUT_IS_ANOMALY].reshape(-1).astype(bool),
+            scores=out[contract.ANOMALY_OUT_SCORE].reshape(values.shape).astype(np.float32),
+            flags=out[contract.ANOMALY_OUT_IS_ANOMALY].reshape(values.shape).astype(bool),
+            states=out[contract.ANOMALY_OUT_STATE].reshape(len(values), -1).astype(np.float64),
             version=version,
         )
 

@@ -1,76 +1,142 @@
-"""The served ``anomaly`` model (real Triton, gRPC): scores agree with the pure detector, spikes beat calm."""
+"""The served ``anomaly`` model (version 2) on the real stack.
+
+* Triton alone (gRPC): scores, flags and new states equal the pure detector's, new and old-format
+  state rows start fresh, padding cells are skipped.
+* The whole path: a real NAB series (../shared/data/sensors/nab_real) replayed through
+  ``events.sensors`` and the worker; the labelled anomaly is flagged inside its window, the calm start
+  is not, and every score equals the in-process replay (the state survives the worker's batching).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from datetime import timezone
+from pathlib import Path
+
 import numpy as np
+import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
 from models import contract
-from models.anomaly.detector import AnomalyDetector, shipped_params
+from models.anomaly.evaluation import replay_online
+from models.anomaly.nab import probationary_length
+from models.anomaly.nab_corpus import load_corpus
+from models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams
+from streams.kafka_io import ensure_topics, publish, read_topic
+from streams.worker_process import WorkerProcess
+
+SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 
 
-def _infer(client: grpcclient.InferenceServerClient, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    tensor = grpcclient.InferInput(contract.ANOMALY_IN_WINDOW, list(windows.shape), "FP32")
-    tensor.set_data_from_numpy(windows.astype(np.float32))
-    result = client.infer(contract.ANOMALY_MODEL, [tensor], model_version="1")
-    version = result.get_response().model_version
+def _detector(stack: Settings) -> OnlineDetector:
+    return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / "2" / "meta.json"))
+
+
+def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values: np.ndarray, times: np.ndarray):
+    inputs = []
+    for name, array in (
+        (contract.ANOMALY_IN_STATE, states),
+        (contract.ANOMALY_IN_VALUES, values),
+        (contract.ANOMALY_IN_TIMES, times),
+    ):
+        tensor = grpcclient.InferInput(name, list(array.shape), "FP64")
+        tensor.set_data_from_numpy(array.astype(np.float64))
+        inputs.append(tensor)
+    result = client.infer(contract.ANOMALY_MODEL, inputs)
     return (
         result.as_numpy(contract.ANOMALY_OUT_SCORE),
         result.as_numpy(contract.ANOMALY_OUT_IS_ANOMALY),
-        version,
+        result.as_numpy(contract.ANOMALY_OUT_STATE),
+        result.get_response().model_version,
     )
 
 
-def _batch(width: int) -> np.ndarray:
-    """Rows: calm, spike, dip (all full width), then calm and spike with only 400 readings (NaN-padded)."""
+def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> None:
+    client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
+    assert client.is_model_ready(contract.ANOMALY_MODEL, "2")
+    detector = _detector(stack)
     rng = np.random.default_rng(7)
-    history = 50.0 + rng.normal(0.0, 1.0, width)
-    calm, spike, dip = history.copy(), history.copy(), history.copy()
-    spike[-1] = 80.0
-    dip[-1] = 20.0
-    short_calm, short_spike = calm.copy(), spike.copy()
-    short_calm[: width - 400] = np.nan
-    short_spike[: width - 400] = np.nan
-    return np.stack([calm, spike, dip, short_calm, short_spike]).astype(np.float32)
+    history = 50.0 + rng.normal(0.0, 1.0, (3, 400))
+    times = 1_700_000_000.0 + 300.0 * np.arange(400)
+    learned = detector.new_state(3)
+    detector.run(learned, history, np.tile(times, (3, 1)))
+    # rows: sensor 0 calm, sensor 1 spikes, sensor 2 a spike in its second reading only; then a new
+    # sensor (zeros) and one with an old-format state
+    old = learned[:1].copy()
+    old[0, 0] = STATE_FORMAT - 1
+    states = np.vstack([learned, np.zeros((1, detector.state_size)), old])
+    new_times = times[-1] + 300.0 * np.arange(1, 4)
+    values = np.array([[50.0, 50.5, 49.8], [90.0, 50.0, 50.0], [50.0, 95.0, 0.0], [1.0, 2.0, 3.0], [50.0, 50.0, 50.0]])
+    t = np.tile(new_times, (5, 1))
+    t[2, 2] = np.nan  # sensor 2 has two readings in this request: the third cell is padding
+
+    scores, flags, new_states, version = _infer(client, states, values, t)
+
+    assert version == "2" and scores.shape == (5, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
+    assert new_states.shape == (5, detector.state_size)
+    expected_state = detector.adopt(states)
+    expected_scores, expected_flags = detector.run(expected_state, values, t)
+    np.testing.assert_array_equal(scores, expected_scores)
+    np.testing.assert_array_equal(flags, expected_flags)
+    np.testing.assert_array_equal(new_states, expected_state)
+    assert flags[1, 0] and flags[2, 1] and not flags[0].any()
+    assert scores[2, 2] == 0.0 and not flags[3].any() and not flags[4].any()  # padding; fresh sensors warm up
+    assert new_states[4, 1] == 3  # the old-format row started afresh: 3 readings seen
 
 
-def test_anomaly_model_scores_a_batch_like_the_pure_detector(stack: Settings) -> None:
-    client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    assert client.is_model_ready(contract.ANOMALY_MODEL, "1")
-    params = shipped_params(stack.model_repository_source)
-    windows = _batch(params.width)
-
-    scores, flags, version = _infer(client, windows)
-
-    assert version == "1"
-    assert scores.shape == (5, 1) and scores.dtype == np.float32
-    assert flags.shape == (5, 1) and flags.dtype == np.bool_
-    scores, flags = scores[:, 0], flags[:, 0]
-    assert np.all((scores >= 0.0) & (scores <= 1.0))
-    calm, spike, dip, short_calm, short_spike = range(5)
-    assert scores[spike] > scores[calm] and scores[dip] > scores[calm]
-    assert scores[short_spike] > scores[short_calm]
-    assert flags.tolist() == [False, True, True, False, True]
-    expected_scores, expected_flags = AnomalyDetector(params).score(windows)
-    np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
-    assert flags.tolist() == expected_flags.tolist()
+@pytest.fixture(scope="module")
+def worker(stack: Settings) -> Iterator[WorkerProcess]:
+    ensure_topics(stack)
+    proc = WorkerProcess(stack, name="anomaly-worker")
+    yield proc
+    proc.stop()
 
 
-def test_anomaly_model_accepts_narrower_and_padded_windows(stack: Settings) -> None:
-    """A 400-wide window, the same left-padded to full width, and extra padding all score the same;
-    a window too short to score gives 0."""
-    client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    params = shipped_params(stack.model_repository_source)
-    padded = _batch(params.width)[3:]
-    narrow = padded[:, -400:]
-    wider = np.concatenate([np.full((2, 100), np.nan, dtype=np.float32), padded], axis=1)
+@pytest.mark.timeout(600)
+def test_a_real_nab_series_through_the_stack_flags_its_anomaly(stack: Settings, worker: WorkerProcess) -> None:
+    folder = stack.data_dir / "sensors" / "nab_real"
+    if not (folder / "windows.json").exists():
+        pytest.skip(f"NAB development series not found at {folder} (CHANNELPULSE_DATA_DIR)")
+    (series,) = [s for s in load_corpus(folder) if s.name == SERIES]
+    sensor = "nab-" + Path(SERIES).stem
+    records = [
+        (
+            sensor.encode(),
+            json.dumps(
+                {
+                    "event_id": f"{sensor}-{i}",
+                    "channel": "iot:nab",
+                    "occurred_at": ts.replace(tzinfo=timezone.utc).isoformat(),
+                    "sensor_id": sensor,
+                    "metric": "network_in",
+                    "value": float(v),
+                }
+            ).encode(),
+        )
+        for i, (ts, v) in enumerate(zip(series.timestamps, series.values, strict=True))
+    ]
+    publish(stack, stack.topic_sensors, records)
+    worker.start()
+    scored: dict[int, dict[str, object]] = {}
+    deadline_reads = 60
+    while len(scored) < len(records) and deadline_reads:
+        for rec in read_topic(stack, stack.topic_anomalies, idle_timeout_s=5):
+            out = json.loads(rec.value or b"{}")
+            if str(out.get("sensor_id")) == sensor:
+                scored[int(str(out["event_id"]).rsplit("-", 1)[1])] = out
+        deadline_reads -= 1
+    assert len(scored) == len(records), f"{len(scored)} of {len(records)} scored; log:\n{worker.log_tail()}"
 
-    results = [_infer(client, w)[0][:, 0] for w in (narrow, padded, wider)]
-
-    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
-    np.testing.assert_allclose(results[0], results[2], rtol=1e-6)
-    assert results[0][1] > results[0][0]
-    # fewer readings than min_history: not scored yet (the server logs a warning once)
-    too_short, too_short_flags, _ = _infer(client, padded[:, -params.min_history :])
-    assert too_short[:, 0].tolist() == [0.0, 0.0] and not too_short_flags.any()
+    flags = np.array([bool(scored[i]["is_anomaly"]) for i in range(len(records))])
+    scores = np.array([float(str(scored[i]["anomaly_score"])) for i in range(len(records))])
+    (first, last), *_ = series.windows
+    assert flags[first : last + 1].any(), "the labelled anomaly is not flagged inside its window"
+    calm = probationary_length(len(records))
+    assert not flags[:calm].any(), "the calm start is flagged"
+    (expected,) = replay_online([series], _detector(stack))
+    np.testing.assert_allclose(scores, expected.scores, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(flags, expected.flags)
+    alerts = [json.loads(r.value or b"{}") for r in read_topic(stack, stack.topic_alerts, idle_timeout_s=3)]
+    assert any(a.get("sensor_id") == sensor for a in alerts)

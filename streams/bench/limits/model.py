@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.bench.batches import Batch
+from streams.bench.batches import Batch, batch_events
 
 Runner = Callable[..., Any]
 
@@ -26,9 +26,10 @@ def load_runner(pipeline: str, version_dir: Path) -> Runner:
 
         return Recommender.load(version_dir).recommend
     if pipeline == "sensors":
-        from models.anomaly.detector import AnomalyDetector, DetectorParams
+        from models.anomaly.online import OnlineDetector, OnlineParams
 
-        return AnomalyDetector(DetectorParams.from_meta(version_dir / "meta.json")).score
+        detector = OnlineDetector(OnlineParams.from_meta(version_dir / "meta.json"))
+        return lambda states, values, times: detector.run(detector.adopt(states), values, times)
     raise ValueError(f"pipeline {pipeline!r} has no model")
 
 
@@ -45,7 +46,7 @@ def measure_model(runner: Runner, batches: list[Batch], duration_s: float) -> di
         t0 = time.perf_counter()
         runner(*batch)
         times.append(time.perf_counter() - t0)
-        events += len(batch[0])
+        events += batch_events(batch)
         calls += 1
     elapsed = time.perf_counter() - started
     return {

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.bench.batches import Batch
+from streams.bench.batches import Batch, batch_events
 from streams.scoring.triton import TritonScorer
 
 
@@ -38,7 +38,7 @@ async def measure_triton(
                 t0 = time.perf_counter()
                 await call(*batch)
                 times.append(time.perf_counter() - t0)
-                counter["events"] += len(batch[0])
+                counter["events"] += batch_events(batch)
 
         started = time.perf_counter()
         await asyncio.gather(*(lane(started + duration_s) for _ in range(concurrency)))

@@ -40,12 +40,15 @@ class FakeScorer:
         items = [[(i, 1.0 / (n + 1)) for n, i in enumerate(x for x in CATALOG if x not in e)][:k] for e in excludes]
         return RecommendationBatch(items, "1")
 
-    async def anomaly(self, windows: np.ndarray) -> AnomalyBatch:
+    async def anomaly(self, states: np.ndarray, values: np.ndarray, times: np.ndarray) -> AnomalyBatch:
+        """Score |value| / 100 per reading; the state row is [2.0, readings seen] (format 2)."""
         self._maybe_fail()
-        self.calls.append(("anomaly", len(windows)))
-        last = np.nan_to_num(windows[:, -1])
-        scores = np.clip(np.abs(last) / 100.0, 0, 1).astype(np.float32)
-        return AnomalyBatch(scores, scores > 0.5, "1")
+        self.calls.append(("anomaly", len(values)))
+        present = np.isfinite(times)
+        scores = np.where(present, np.clip(np.abs(values) / 100.0, 0, 1), 0.0).astype(np.float32)
+        seen = np.where(states[:, 0] == 2.0, states[:, 1], 0.0) if states.shape[1] >= 2 else np.zeros(len(values))
+        new_states = np.column_stack([np.full(len(values), 2.0), seen + present.sum(axis=1)])
+        return AnomalyBatch(scores, scores > 0.5, new_states, "2")
 
     async def close(self) -> None:
         return None

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from models.anomaly.baseline import windowed_gaussian_scores
 from models.anomaly.nab import (
     NabProfile,
+    load_profiles,
+    optimise_threshold,
     point_weights,
     probationary_length,
     scaled_sigmoid,
+    score_at_threshold,
     score_detections,
+    sweep_file,
+    threshold_sweep,
     total,
 )
 
@@ -91,3 +101,60 @@ def test_windows_must_be_in_range_and_disjoint() -> None:
         score_detections(_detect(), ((900, 1000),))
     with pytest.raises(ValueError):
         score_detections(_detect(), ((400, 500), (500, 600)))
+
+
+def test_the_threshold_sweep_equals_scoring_at_every_threshold() -> None:
+    rng = np.random.default_rng(0)
+    files = [
+        (np.round(rng.random(N), 2), WINDOWS),
+        (np.round(rng.random(600), 2), ((300, 349),)),
+        (rng.random(400), ()),
+    ]
+    for profile in (NabProfile(), NabProfile(fp=0.22), NabProfile(fn=2.0)):
+        sweeps = [sweep_file(scores, windows, profile) for scores, windows in files]
+        thresholds, raw = threshold_sweep(sweeps, profile)
+        assert thresholds[0] == 1.1 and raw[0] == -profile.fn * 3  # nothing detected: the null score
+        assert np.all(np.diff(thresholds) < 0)
+        for threshold, expected in zip(thresholds[::37], raw[::37], strict=True):
+            direct = sum(score_at_threshold(s, w, threshold, profile).raw for s, w in files)
+            assert direct == pytest.approx(expected)
+        best, best_raw = optimise_threshold(sweeps, profile)
+        assert best_raw == pytest.approx(raw.max()) and best == thresholds[int(np.argmax(raw))]
+
+
+def test_ties_go_to_the_highest_threshold_and_scores_count_from_the_threshold_up() -> None:
+    scores = np.zeros(N)
+    scores[[400, 700]] = 0.8  # both windows at their first point: perfect
+    sweeps = [sweep_file(scores, WINDOWS)]
+    threshold, raw = optimise_threshold(sweeps)
+    assert threshold == 0.8 and raw == pytest.approx(2.0)
+    assert score_at_threshold(scores, WINDOWS, 0.8).raw == pytest.approx(2.0)
+    assert score_at_threshold(scores, WINDOWS, 0.81).raw == -2.0
+
+
+def test_profiles_are_read_from_nabs_json(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text(
+        json.dumps(
+            {
+                "standard": {"CostMatrix": {"tpWeight": 1.0, "fnWeight": 1.0, "fpWeight": 0.11, "tnWeight": 1.0}},
+                "reward_low_FN_rate": {
+                    "CostMatrix": {"tpWeight": 1.0, "fnWeight": 2.0, "fpWeight": 0.11, "tnWeight": 1}
+                },
+            }
+        )
+    )
+    profiles = load_profiles(path)
+    assert profiles["standard"] == NabProfile() and profiles["reward_low_FN_rate"] == NabProfile(fn=2.0)
+
+
+def test_windowed_gaussian_follows_nabs_detector() -> None:
+    values = np.array([1.0, 2.0, 3.0, 10.0, 2.0, 2.0, 2.0, 2.0])
+    scores = windowed_gaussian_scores(values, window=4, step=2)
+    assert scores[0] == 0.0
+    # reading 3 against mean/std of readings 0..2; reading 4 against 0..3 (the window is then full)
+    assert scores[3] == pytest.approx(1 - 0.5 * math.erfc(((10 - 2) / np.std([1, 2, 3])) / math.sqrt(2)))
+    assert scores[4] == pytest.approx(1 - 0.5 * math.erfc((abs(2 - 4) / np.std([1, 2, 3, 10])) / math.sqrt(2)))
+    # full: readings 4 and 5 are buffered (statistics unchanged), then the window slides by 2
+    assert scores[5] == pytest.approx(scores[4])
+    assert scores[6] == pytest.approx(1 - 0.5 * math.erfc((abs(2 - 4.25) / np.std([3, 10, 2, 2])) / math.sqrt(2)))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from channelpulse.config import Settings
-from streams.bench.batches import recommendation_batches, scoring_batches, sensor_batches
+from models.anomaly.online import Slot
+from streams.bench.batches import batch_events, recommendation_batches, scoring_batches, sensor_batches
 
 
 def test_recommendation_batches_replay_each_users_state() -> None:
@@ -20,13 +21,20 @@ def test_recommendation_batches_replay_each_users_state() -> None:
     assert k == 5
 
 
-def test_sensor_batches_are_the_windows_after_each_reading() -> None:
-    readings = [{"sensor_id": s, "value": float(v)} for v in range(6) for s in ("s1", "s2")]
-    batches = sensor_batches(readings, size=4, width=3)
-    assert [b[0].shape for b in batches] == [(4, 3), (4, 3), (4, 3)]
-    last = batches[-1][0]
-    np.testing.assert_array_equal(last[-1], [3.0, 4.0, 5.0])  # s2 after its sixth reading
-    assert np.isnan(batches[0][0][0][:2]).all()  # s1's first window is left-padded
+def test_sensor_batches_carry_each_sensors_state_and_group_its_readings() -> None:
+    readings = [
+        {"sensor_id": s, "value": float(v), "occurred_at": f"2026-01-01T00:{v:02d}:00+00:00"}
+        for v in range(6)
+        for s in ("s1", "s2")
+    ]
+    batches = sensor_batches(readings, size=4)
+    assert [b[1].shape for b in batches] == [(2, 2), (2, 2), (2, 2)]  # 2 sensors x 2 readings per chunk
+    assert batch_events(batches[0]) == 4
+    states, values, times = batches[-1]
+    np.testing.assert_array_equal(values[1], [4.0, 5.0])  # s2's readings 5 and 6, in order
+    assert times[1, 1] - times[1, 0] == 60.0
+    assert states[0][Slot.COUNT] == 4  # s1's state after its first four readings
+    assert batches[0][0][0][Slot.COUNT] == 0  # and fresh before them
 
 
 def test_only_full_batches_of_the_worker_size() -> None:

@@ -29,10 +29,11 @@ def test_model_alone_counts_events_per_second() -> None:
     assert result["batch_size"] == 4.0 and result["events_per_s"] > 0
 
 
-def test_the_anomaly_detector_runs_alone_on_pipeline_windows() -> None:
+def test_the_anomaly_detector_runs_alone_on_pipeline_requests() -> None:
     repo = Path(__file__).resolve().parents[4] / "models" / "repository"
     version = latest_version_dir(repo, "anomaly")
     assert version is not None
-    windows = np.cumsum(np.random.default_rng(0).normal(size=(8, 288)), axis=1).astype(np.float32)
-    scores, flags = load_runner("sensors", version)(windows)
-    assert scores.shape == (8,) and flags.dtype == bool
+    values = np.cumsum(np.random.default_rng(0).normal(size=(8, 3)), axis=1)
+    times = np.tile([0.0, 60.0, 120.0], (8, 1))
+    scores, flags = load_runner("sensors", version)(np.zeros((8, 1)), values, times)
+    assert scores.shape == (8, 3) and flags.dtype == bool

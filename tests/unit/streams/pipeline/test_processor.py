@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from channelpulse.config import Settings
+from models.anomaly.sensor_state import SensorState
 from schemas.events import EventKind
 from streams.pipeline.processor import Processor, topic_kind
 from streams.pipeline.records import RawRecord
@@ -177,7 +178,27 @@ async def test_sensor_windows_persist_and_one_alert_per_episode(settings: Settin
     assert [s["event_id"] for s in scores] == [f"e{i}" for i in range(6)]
     alerts = by_topic(first.emits + second.emits, settings.topic_alerts)
     assert len(alerts) == 1 and alerts[0]["sensor_id"] == "s1" and alerts[0]["kind"] == "sensor_anomaly"
-    assert sensors[b"s1"]["values"][-6:] == values
+    stored = SensorState.from_dict(sensors[b"s1"], settings.anomaly_cooldown)
+    assert stored.row.tolist() == [2.0, 6.0]  # the state the scorer returned, after all 6 readings
+    assert stored.episodes.readings == 6
+
+
+async def test_readings_of_one_sensor_in_a_batch_share_one_request_row(settings: Settings) -> None:
+    scorer = FakeScorer()
+    sensors: dict[bytes, Any] = {}
+    proc = Processor(settings, scorer, {}, sensors)
+    records = [
+        rec(settings.topic_sensors, i, reading(f"e{i}", sensor, v))
+        for i, (sensor, v) in enumerate([("a", 1.0), ("b", 2.0), ("a", 70.0), ("a", 3.0)])
+    ]
+    result = await proc.process(EventKind.SENSOR, records)
+    assert scorer.calls == [("anomaly", 2)]  # two sensors: two rows, sensor a's three readings in order
+    scores = by_topic(result.emits, settings.topic_anomalies)
+    assert [(s["event_id"], s["is_anomaly"]) for s in scores] == [
+        ("e0", False), ("e1", False), ("e2", True), ("e3", False)
+    ]
+    assert SensorState.from_dict(sensors[b"a"], 0).row.tolist() == [2.0, 3.0]
+    assert SensorState.from_dict(sensors[b"b"], 0).row.tolist() == [2.0, 1.0]
 
 
 async def test_every_valid_event_feeds_analytics_and_the_lake(settings: Settings, tmp_path: Any) -> None:

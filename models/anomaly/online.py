@@ -1,0 +1,290 @@
+"""Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
+
+Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
+scalars of ``Slot`` and the seasonal bins); :meth:`OnlineDetector.step` scores one reading per row
+and updates the rows in place, so a sensor's stream scores the same in any batching (one reading at
+a time or many), and nothing but the state row persists between readings. It learns each sensor's
+normal from that sensor's own readings (no labels, no offline fit).
+
+Per reading ``x`` at time ``t`` (seconds since the epoch):
+
+1. *Elapsed readings.* ``k = dt / typical_dt``: the time since the previous reading in units of the
+   sensor's own typical interval (a running estimate). Every exponential average below decays by
+   ``(1 - alpha) ** k``, so irregular sampling and gaps count by the time that passed.
+2. *Surprise.* Four predictors, each with its running mean absolute error (learned online, errors
+   capped at ``error_cap`` typical errors so heavy tails do not inflate it): the last value, a fast
+   EWMA, a slow EWMA, and a seasonal one (the slow EWMA plus the running mean deviation at the same
+   hour of the week, or, until that bin has data, at the same time of day: ``daily_bins``). The
+   surprise is the *smallest* error in units of that predictor's typical error: a reading is
+   surprising only when no predictor expected it (a daily peak is expected by the seasonal one, the
+   new level after a shift soon by the EWMAs). It is capped at ``max_surprise`` (a sensor flat to
+   the last digit has a typical error near 0, and any change is then "infinitely" surprising).
+3. *Novelty.* Two decaying envelopes of what the sensor did recently: the largest recent surprise
+   (decays by ``envelope_decay`` per reading) and the widest recent deviation above and below the
+   slow EWMA (``range_decay``, slower). ``novel = min(max(surprise - envelope_margin * envelope, 0),
+   range_scale * beyond)``, where ``beyond`` is how far the reading lies outside the recent range in
+   units of the sensor's mean absolute deviation. So the first reading of a new kind of behaviour
+   scores, recurring spikes of the usual height, the readings right after an anomaly and excursions
+   within the range seen recently do not.
+4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
+   saturating in float32); ``is_anomaly = score >= threshold``.
+
+Scores are 0 during each sensor's first ``warmup`` readings. The surprise envelope learns from
+reading ``envelope_start`` on (the first readings' surprises are unreliable: the typical errors are
+still being learned), so a new sensor does not flag a burst of "novel" readings as soon as it is
+warm; the range envelope learns from then on too, with deviations capped at ``range_init`` mean
+absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
+as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
+empty row) is recognised by :meth:`adopt` and starts afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STATE_FORMAT = 3.0
+"""Layout version of a state row (slot 0): 3 added the seasonal-level slots (format 2 rows start afresh).
+Version 1 of the model kept raw windows, not state rows."""
+
+SECONDS_PER_DAY = 86400.0
+SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
+
+
+class Slot(IntEnum):
+    """Scalar slots at the start of a state row (the daily, then the weekly bins follow)."""
+
+    FORMAT = 0
+    COUNT = 1  # finite readings seen
+    LAST_T = 2
+    TYPICAL_DT = 3
+    LAST_X = 4
+    FAST = 5
+    SLOW = 6
+    MAE_LAST = 7  # the predictors' typical errors: last value, fast, slow, seasonal
+    MAE_FAST = 8
+    MAE_SLOW = 9
+    MAE_SEASONAL = 10
+    SCALE = 11  # running mean absolute deviation of the values around the slow EWMA
+    ENVELOPE = 12  # decaying maximum of recent surprises
+    HIGH = 13  # decaying maximum of recent deviations above the slow EWMA
+    LOW = 14  # ... and below it
+    LEVEL = 15  # EWMA of the residual from the seasonal (time-of-day) prediction
+    LEVEL_MAE = 16  # its running mean absolute value
+
+
+SCALARS = len(Slot)
+LEVEL_GATE_WIDTH = 0.2
+"""Seasonality strength above ``level_gate`` at which the seasonal-level score counts fully."""
+PREDICTORS = 4
+
+
+@dataclass(frozen=True)
+class OnlineParams:
+    """Parameters of :class:`OnlineDetector` (stored in the Triton version's meta.json).
+
+    The defaults were tuned on the 23 real NAB development series (../shared/data/sensors/nab_real,
+    NAB standard profile); see docs/models.md.
+    """
+
+    fast_alpha: float = 0.6
+    slow_alpha: float = 0.002
+    seasonal_alpha: float = 0.1
+    error_alpha: float = 0.01
+    dt_alpha: float = 0.05
+    daily_bins: int = 96
+    weekly_bins: int = 168
+    error_cap: float = 10.0
+    max_surprise: float = 1e6
+    relative_floor: float = 1e-3
+    envelope_decay: float = 0.99
+    envelope_margin: float = 1.2
+    range_decay: float = 0.9995
+    range_scale: float = 2.0
+    half_novelty: float = 0.38
+    warmup: int = 288
+    envelope_start: int = 144
+    range_init: float = 3.0
+    level_alpha: float = 0.05
+    level_gate: float = 0.6
+    level_z0: float = 4.0
+    level_half: float = 0.5
+    threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        for name in ("fast_alpha", "slow_alpha", "seasonal_alpha", "error_alpha", "dt_alpha", "level_alpha"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"need 0 < {name} <= 1")
+        if not (0.0 < self.envelope_decay < 1.0 and 0.0 < self.range_decay < 1.0):
+            raise ValueError("need 0 < envelope_decay, range_decay < 1")
+        if self.daily_bins < 1 or self.weekly_bins < 1 or not 0 <= self.envelope_start <= self.warmup:
+            raise ValueError("need daily_bins >= 1, weekly_bins >= 1 and 0 <= envelope_start <= warmup")
+        if min(self.envelope_margin, self.range_scale, self.range_init, self.half_novelty, self.error_cap) <= 0.0:
+            raise ValueError("need envelope_margin, range_scale, range_init, half_novelty and error_cap > 0")
+        if not 0.0 <= self.level_gate < 1.0 or self.level_z0 < 0.0 or self.level_half <= 0.0:
+            raise ValueError("need 0 <= level_gate < 1, level_z0 >= 0 and level_half > 0")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("need 0 < threshold < 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OnlineParams:
+        """Parameters from a dict; unknown keys are an error (a typo must not pass silently)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown detector parameters: {sorted(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def from_meta(cls, path: str | Path) -> OnlineParams:
+        """The ``parameters`` of a Triton version's meta.json."""
+        return cls.from_dict(json.loads(Path(path).read_text())["parameters"])
+
+
+def _weight(alpha: float, k: np.ndarray) -> np.ndarray:
+    """Weight of a new observation after ``k`` elapsed readings: ``1 - (1 - alpha) ** k``."""
+    return -np.expm1(k * math.log1p(-alpha)) if alpha < 1.0 else np.ones_like(k)
+
+
+def _ewma(old: np.ndarray, new: np.ndarray, weight: np.ndarray | float, where: np.ndarray) -> np.ndarray:
+    return np.where(where, old + weight * (new - old), old)
+
+
+class OnlineDetector:
+    """``run(state [n, S], values [n, k], times [n, k]) -> (scores, flags)``, updating ``state``."""
+
+    def __init__(self, params: OnlineParams | None = None) -> None:
+        self.params = params or OnlineParams()
+        self.daily0 = SCALARS
+        self.weekly0 = SCALARS + self.params.daily_bins
+        self.state_size = self.weekly0 + self.params.weekly_bins
+
+    def new_state(self, n: int = 1) -> np.ndarray:
+        """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
+        state = np.zeros((n, self.state_size), dtype=np.float64)
+        state[:, Slot.FORMAT] = STATE_FORMAT
+        state[:, self.daily0 :] = np.nan
+        return state
+
+    def adopt(self, rows: np.ndarray) -> np.ndarray:
+        """``[n, state_size]`` working state from rows as a caller sends them (``[n, w]``, any
+        ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is too
+        short, is a new sensor (or one in an older layout) and starts afresh."""
+        given = np.asarray(rows, dtype=np.float64)
+        state = self.new_state(len(given))
+        if given.ndim == 2 and given.shape[1] >= self.state_size:
+            keep = given[:, Slot.FORMAT] == STATE_FORMAT
+            state[keep] = given[keep, : self.state_size]
+        return state
+
+    @staticmethod
+    def _bin(t: np.ndarray, period: float, bins: int) -> np.ndarray:
+        """The bin of each time within its period (floored before any offset is added)."""
+        return np.clip(np.floor((t % period) / period * bins), 0, bins - 1).astype(np.int64)
+
+    def run(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Several readings per row, in time order: ``values``/``times`` ``[n, k]`` (NaN time: no
+        reading in that cell, e.g. padding). Returns scores and flags ``[n, k]`` (0 / False at padding)."""
+        scores = np.zeros(values.shape, dtype=np.float32)
+        flags = np.zeros(values.shape, dtype=bool)
+        for j in range(values.shape[1]):
+            present = np.isfinite(times[:, j])
+            if present.all():
+                scores[:, j], flags[:, j] = self.step(state, values[:, j], times[:, j])
+            elif present.any():
+                sub = state[present]
+                scores[present, j], flags[present, j] = self.step(sub, values[present, j], times[present, j])
+                state[present] = sub
+        return scores, flags
+
+    def step(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score one reading per row (finite times) and update the rows in place. A non-finite value
+        scores 0 and only advances the clock."""
+        p = self.params
+        s = state
+        x = np.asarray(values, dtype=np.float64)
+        t = np.asarray(times, dtype=np.float64)
+        finite = np.isfinite(x)
+        first = s[:, Slot.COUNT] == 0
+        # 1. elapsed readings, in units of the sensor's typical interval
+        dt = np.where(first, 0.0, np.maximum(t - s[:, Slot.LAST_T], 0.0))
+        typical = s[:, Slot.TYPICAL_DT]
+        k = np.clip(np.where(typical > 0, dt / np.where(typical > 0, typical, 1.0), 1.0), 0.05, 1000.0)
+        learned_dt = np.where(
+            typical > 0, typical + p.dt_alpha * (np.clip(dt, 0.5 * typical, 2.0 * typical) - typical), dt
+        )
+        s[:, Slot.TYPICAL_DT] = np.where(first | (dt <= 0), typical, learned_dt)
+        s[:, Slot.LAST_T] = np.where(first | (t > s[:, Slot.LAST_T]), t, s[:, Slot.LAST_T])
+        xv = np.where(finite, x, 0.0)
+        s[:, Slot.COUNT] += finite
+        first_value = finite & (s[:, Slot.COUNT] == 1)
+        seen = finite & ~first_value
+        warm = seen & (s[:, Slot.COUNT] > p.warmup)
+        settled = seen & (s[:, Slot.COUNT] > p.envelope_start)
+        # 2. surprise: the best predictor's error in units of its typical error
+        rows = np.arange(len(s))
+        daily_col = self.daily0 + self._bin(t, SECONDS_PER_DAY, p.daily_bins)
+        weekly_col = self.weekly0 + self._bin(t, SECONDS_PER_WEEK, p.weekly_bins)
+        dev_day, dev_week = s[rows, daily_col], s[rows, weekly_col]
+        slow = s[:, Slot.SLOW]
+        seasonal = np.where(np.isfinite(dev_week), dev_week, np.where(np.isfinite(dev_day), dev_day, 0.0))
+        predictions = np.stack([s[:, Slot.LAST_X], s[:, Slot.FAST], slow, slow + seasonal], axis=1)
+        maes = s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS]
+        floor = np.maximum(np.maximum(p.relative_floor * np.abs(slow), 1e-12), 0.1 * s[:, Slot.SCALE])
+        errors = np.abs(xv[:, None] - predictions)
+        units = (errors / np.maximum(maes, floor[:, None])).min(axis=1)
+        surprise = np.where(seen, np.minimum(units, p.max_surprise), 0.0)
+        # 3. novelty against the recent envelopes, 4. score
+        envelope = s[:, Slot.ENVELOPE]
+        deviation = xv - slow
+        unit = np.maximum(s[:, Slot.SCALE], floor)
+        beyond = np.maximum(np.maximum(deviation - s[:, Slot.HIGH], -deviation - s[:, Slot.LOW]), 0.0) / unit
+        novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
+        # 5. seasonal level: the smoothed residual from the time-of-day prediction, counted only on
+        # sensors whose time of day explains them (seasonal error well below the slow EWMA's)
+        residual = xv - (slow + np.where(np.isfinite(dev_day), dev_day, 0.0))
+        level_mae = s[:, Slot.LEVEL_MAE]
+        level = _ewma(s[:, Slot.LEVEL], residual, _weight(p.level_alpha, k), seen)
+        strength = 1.0 - maes[:, 3] / np.maximum(maes[:, 2], 1e-300)
+        gate = np.clip((strength - p.level_gate) / LEVEL_GATE_WIDTH, 0.0, 1.0)
+        level_z = np.maximum(np.abs(level) / np.maximum(level_mae, floor) - p.level_z0, 0.0)
+        level_score = gate * level_z / (level_z + p.level_half)
+        score = np.where(warm, np.maximum(novel / (novel + p.half_novelty), level_score), 0.0)
+        flags = warm & (score >= p.threshold)
+        s[:, Slot.LEVEL] = level
+        capped_level = np.minimum(np.abs(level), p.error_cap * np.maximum(level_mae, floor))
+        learned_level_mae = np.where(
+            level_mae == 0, np.abs(level), level_mae + p.error_alpha * (capped_level - level_mae)
+        )
+        s[:, Slot.LEVEL_MAE] = np.where(seen, learned_level_mae, level_mae)
+        # learn: envelopes (once settled), typical errors, predictors, seasonal deviations
+        decay = np.exp(k * math.log(p.envelope_decay))
+        s[:, Slot.ENVELOPE] = np.where(settled, np.maximum(envelope * decay, surprise), envelope)
+        range_decay = np.exp(k * math.log(p.range_decay))
+        # until warm, deviations count at most range_init mean absolute deviations
+        cap = np.where(warm, np.inf, p.range_init * s[:, Slot.SCALE])
+        for slot, side in ((Slot.HIGH, deviation), (Slot.LOW, -deviation)):
+            grown = np.maximum(s[:, slot] * range_decay, np.minimum(side, cap))
+            s[:, slot] = np.where(settled, grown, s[:, slot])
+        capped = np.minimum(errors, p.error_cap * np.maximum(maes, floor[:, None]))
+        learned_maes = np.where(maes == 0, errors, maes + p.error_alpha * (capped - maes))
+        s[:, Slot.MAE_LAST : Slot.MAE_LAST + PREDICTORS] = np.where(seen[:, None], learned_maes, maes)
+        s[:, Slot.SCALE] = _ewma(s[:, Slot.SCALE], np.abs(deviation), p.error_alpha, seen)
+        s[:, Slot.FAST] = np.where(first_value, xv, _ewma(s[:, Slot.FAST], xv, _weight(p.fast_alpha, k), seen))
+        new_slow = np.where(first_value, xv, _ewma(slow, xv, _weight(p.slow_alpha, k), seen))
+        s[:, Slot.SLOW] = new_slow
+        s[:, Slot.LAST_X] = np.where(finite, xv, s[:, Slot.LAST_X])
+        above = xv - new_slow
+        for col, old in ((daily_col, dev_day), (weekly_col, dev_week)):
+            learned = np.where(np.isfinite(old), old + p.seasonal_alpha * (above - old), above)
+            s[rows, col] = np.where(finite, learned, old)
+        return score.astype(np.float32), flags

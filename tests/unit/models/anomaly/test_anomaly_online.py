@@ -1,0 +1,162 @@
+"""OnlineDetector: spikes and level shifts score high, calm noise and a learned daily cycle rarely
+flag, batching changes nothing, time gaps count, the state is all there is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams, Slot
+
+STEP = 300.0  # 5-minute readings
+DETECTOR = OnlineDetector()
+WARMUP = DETECTOR.params.warmup
+
+
+def _noise(n: int, seed: int = 0, level: float = 10.0) -> np.ndarray:
+    return level + np.random.default_rng(seed).normal(0.0, 1.0, n)
+
+
+def _times(n: int, step: float = STEP) -> np.ndarray:
+    return 1_700_000_000.0 + step * np.arange(n)
+
+
+def _replay(values: np.ndarray, times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One sensor, one reading per call (as a worker with batches of one would send them)."""
+    t = _times(len(values)) if times is None else times
+    state = DETECTOR.new_state(1)
+    scores, flags = DETECTOR.run(state, values[None, :], t[None, :])
+    return scores[0], flags[0], state[0]
+
+
+def test_a_spike_scores_high_and_is_flagged() -> None:
+    values = _noise(1500)
+    values[1200] += 15.0
+    scores, flags, _ = _replay(values)
+    assert flags[1200] and scores[1200] > 0.9
+    assert scores[1200] > 20 * np.median(scores[WARMUP + 1 :])
+
+
+def test_a_bigger_spike_scores_higher() -> None:
+    results = []
+    for height in (6.0, 10.0, 20.0):
+        values = _noise(1500, seed=1)
+        values[1200] += height
+        results.append(_replay(values)[0][1200])
+    assert results[0] < results[1] < results[2] < 1.0
+
+
+def test_a_level_shift_is_flagged_within_a_few_readings() -> None:
+    values = _noise(1600, seed=2)
+    values[1200:] += 8.0
+    _, flags, _ = _replay(values)
+    assert not flags[1100:1200].any()
+    assert flags[1200:1205].any()
+
+
+def test_stationary_noise_rarely_flags() -> None:
+    # a new largest surprise still turns up now and then (the envelope decays): ~0.2 % of readings
+    _, flags, _ = _replay(_noise(5000, seed=3))
+    assert flags.mean() < 0.005
+
+
+def test_nothing_is_scored_while_warming_up() -> None:
+    values = _noise(WARMUP + 50, seed=4)
+    values[WARMUP // 2] += 50.0
+    scores, flags, _ = _replay(values)
+    assert not scores[:WARMUP].any() and not flags[:WARMUP].any()  # the first scored reading is the next
+
+
+def test_a_learned_daily_cycle_is_not_flagged_but_a_break_from_it_is() -> None:
+    n = 288 * 12  # 12 days of 5-minute readings
+    hour = (np.arange(n) * STEP / 3600.0) % 24
+    values = 50.0 + 30.0 * (hour >= 9) * (hour < 17) + np.random.default_rng(5).normal(0.0, 1.0, n)
+    _, flags, _ = _replay(values)
+    assert flags[288 * 8 :].sum() <= 4  # after a week the daily steps are expected (at most ~1 flag a day)
+    broken = values.copy()
+    broken[288 * 10 + 50] = 200.0  # far outside anything seen
+    _, flags_broken, _ = _replay(broken)
+    assert flags_broken[288 * 10 + 50]
+
+
+def test_a_missing_daily_peak_inside_the_usual_range_is_flagged_by_the_seasonal_level() -> None:
+    n = 288 * 12
+    day = 2 * np.pi * (np.arange(n) * STEP / 86400.0)
+    values = 50.0 + 20.0 * np.sin(day) + np.random.default_rng(6).normal(0.0, 1.0, n)
+    flat = slice(288 * 10, 288 * 10 + 144)  # half a day held at the daily mean: no value out of range
+    broken = values.copy()
+    broken[flat] = 50.0 + np.random.default_rng(7).normal(0.0, 1.0, 144)
+    _, flags, _ = _replay(values)
+    _, flags_broken, _ = _replay(broken)
+    assert flags_broken[flat].any() and not flags[flat].any()
+    without_level = OnlineDetector(OnlineParams(level_gate=0.99))  # the seasonality gate never opens
+    state = without_level.new_state(1)
+    assert not without_level.run(state, broken[None, :], _times(n)[None, :])[1][0, flat].any()
+
+
+def test_batching_and_row_order_change_nothing() -> None:
+    rng = np.random.default_rng(6)
+    values = np.cumsum(rng.normal(size=(3, 700)), axis=1) + 100.0
+    times = np.tile(_times(700), (3, 1))
+    one_by_one = [_replay(values[i], times[i]) for i in range(3)]
+    state = DETECTOR.new_state(3)
+    chunks = [(0, 5), (5, 6), (6, 400), (400, 700)]  # several readings per request row, in order
+    parts = [DETECTOR.run(state, values[:, a:b], times[:, a:b]) for a, b in chunks]
+    scores = np.concatenate([s for s, _ in parts], axis=1)
+    for i in range(3):
+        np.testing.assert_array_equal(scores[i], one_by_one[i][0])
+        np.testing.assert_array_equal(state[i], one_by_one[i][2])
+    # padding cells (NaN time) are skipped: a row with fewer readings in a request is unaffected
+    padded_state = DETECTOR.new_state(2)
+    v = np.stack([values[0, :10], np.r_[values[1, :4], np.zeros(6)]])
+    t = np.stack([times[0, :10], np.r_[times[1, :4], np.full(6, np.nan)]])
+    s, _ = DETECTOR.run(padded_state, v, t)
+    alone = DETECTOR.new_state(1)
+    DETECTOR.run(alone, values[1:2, :4], times[1:2, :4])
+    np.testing.assert_array_equal(padded_state[1], alone[0])
+    assert not s[1, 4:].any()
+
+
+def test_time_gaps_count_as_elapsed_readings() -> None:
+    values = _noise(600, seed=7)
+    regular = _replay(values)[2]
+    times = _times(600)
+    times[300:] += 50 * STEP  # a gap of 50 readings
+    gapped = _replay(values, times)[2]
+    assert gapped[Slot.TYPICAL_DT] == pytest.approx(regular[Slot.TYPICAL_DT], rel=0.2)
+    assert gapped[Slot.SLOW] != regular[Slot.SLOW]  # the slow average forgot more across the gap
+    # duplicate timestamps (dt = 0) and unordered ones do not break the detector
+    times[100:110] = times[100]
+    scores, _, state = _replay(values, times)
+    assert np.isfinite(scores).all() and np.isfinite(state[: Slot.LOW + 1]).all()
+
+
+def test_a_non_finite_value_scores_zero_and_leaves_the_state_usable() -> None:
+    values = _noise(800, seed=8)
+    values[500] = np.nan
+    scores, flags, state = _replay(values)
+    assert scores[500] == 0.0 and not flags[500]
+    assert np.isfinite(scores).all() and state[Slot.COUNT] == 799
+
+
+def test_adopt_keeps_valid_rows_and_restarts_others() -> None:
+    state = DETECTOR.new_state(1)
+    DETECTOR.run(state, _noise(50)[None, :], _times(50)[None, :])
+    old_format = state.copy()
+    old_format[0, Slot.FORMAT] = STATE_FORMAT - 1
+    rows = np.vstack([state, old_format, np.zeros_like(state)])
+    rows = np.pad(rows, ((0, 0), (0, 3)))  # right-padding (a wider row in the same request) is ignored
+    adopted = DETECTOR.adopt(rows)
+    np.testing.assert_array_equal(adopted[0], state[0])
+    np.testing.assert_array_equal(adopted[1], DETECTOR.new_state(1)[0])
+    np.testing.assert_array_equal(adopted[2], DETECTOR.new_state(1)[0])
+    assert DETECTOR.adopt(np.zeros((2, 1))).shape == (2, DETECTOR.state_size)
+
+
+def test_params_reject_unknown_keys_and_bad_values() -> None:
+    with pytest.raises(ValueError):
+        OnlineParams.from_dict({"threshold": 0.5, "typo": 1})
+    with pytest.raises(ValueError):
+        OnlineParams(threshold=1.5)
+    with pytest.raises(ValueError):
+        OnlineParams(envelope_decay=1.0)
