@@ -51,9 +51,9 @@ class PoisonScorer(FakeScorer):
         self._check("recommender", len(histories), any("poison" in h for h in histories))
         return await super().recommend(histories, excludes, k)
 
-    async def anomaly(self, windows: np.ndarray) -> AnomalyBatch:
-        self._check("anomaly", len(windows), bool((windows[:, -1] == POISON_VALUE).any()))
-        return await super().anomaly(windows)
+    async def anomaly(self, states: np.ndarray, values: np.ndarray, times: np.ndarray) -> AnomalyBatch:
+        self._check("anomaly", len(values), bool((values[np.isfinite(times)] == POISON_VALUE).any()))
+        return await super().anomaly(states, values, times)
 
 
 def review(i: int, text: str) -> RawRecord:
