@@ -77,6 +77,32 @@ class Settings(BaseSettings):
         default=64 * 1024, description="Largest accepted event payload; larger ones are dead-lettered."
     )
     recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
+    recommendation_history: int = Field(
+        default=50, ge=1, description="Recent distinct items of a user kept in its state and sent to the recommender."
+    )
+    recommender_refresh_s: float = Field(
+        default=60.0,
+        description="How often the leader worker rebuilds the recommender from the lake's clicks and the catalog "
+        "and promotes it when it is not worse (docs/models.md, Recommendations); 0 turns learning off.",
+    )
+    recommender_lookback_days: float = Field(
+        default=365.0, description="Clicks filed in the lake this many days back are learned from."
+    )
+    recommender_max_clicks: int = Field(
+        default=2_000_000, ge=1, description="At most this many (the newest) clicks per recommender refresh."
+    )
+    recommender_gate_cases: int = Field(
+        default=500, ge=1, description="Newest held-out baskets (users' last orders) a refresh is judged on."
+    )
+    recommender_min_gate_cases: int = Field(
+        default=30, ge=1, description="Fewer new held-out baskets than this: the refresh is skipped (too noisy)."
+    )
+    recommender_gate_tolerance: float = Field(
+        default=0.0, ge=0.0, description="A candidate is promoted when its HR@k >= serving HR@k - this."
+    )
+    recommender_text: bool = Field(
+        default=True, description="Place new and rarely clicked items by their catalog text (sentence encoder)."
+    )
     anomaly_window: int = Field(
         default=1024,
         description="Readings of a sensor the anomaly model sees (1024 = 3.5 days at 5 minutes); at least the "
