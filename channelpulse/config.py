@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     recommender_text: bool = Field(
         default=True, description="Place new and rarely clicked items by their catalog text (sentence encoder)."
     )
+    recommender_text_budget: int = Field(
+        default=1000,
+        ge=0,
+        description="Most new catalog texts one recommender refresh embeds (the encoder costs a few ms of CPU per "
+        "item); the rest are placed by the next refreshes.",
+    )
     anomaly_window: int = Field(
         default=1024,
         description="Readings of a sensor the anomaly model sees (1024 = 3.5 days at 5 minutes); at least the "

@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| share | events | HR@{args.k} | NDCG@{args.k} | popularity HR@{args.k} |")
     print("|---|---|---|---|---|")
     for share in (0.1, 0.5, 1.0):
-        part = train[: int(round(share * len(train)))]
+        part = train[: round(share * len(train))]
         model = Recommender(fit(part, catalog, ids, params, embed), TRAIN_PARAMS.scoring, device="cpu")
         part_mass = item_mass(user_steps(part, index), len(ids))
         pop = PopularityRanker(ids, (part_mass / max(part_mass.max(), 1e-12)).astype(np.float32))

@@ -14,9 +14,11 @@ import logging
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
+from multiprocessing.pool import Pool
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -26,7 +28,7 @@ from models.contract import RECOMMENDER_MODEL
 from models.recommend.embedding_cache import CachedEmbedder
 from models.recommend.recommender import ScoringParams
 from models.recommend.refresh import RefreshParams, refresh
-from models.recommend.text_neighbours import shared_embedder
+from models.recommend.text_neighbours import item_text, shared_embedder
 from models.recommend.training import TrainParams
 from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from streams.lake.reader import read_lake
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 
 CLICK_COLUMNS = ("user_id", "item_id", "action", "occurred_at", "session_id")
 CATALOG_FIELDS = ("item_id", "title", "description", "categories")
-REFRESH_NICE = 10
+REFRESH_NICE = 5
 
 # Learning parameters, chosen on the tuning part of the UCI replay (docs/models.md, Recommendations).
 TRAIN_PARAMS = TrainParams(
@@ -110,43 +112,49 @@ def read_clicks(settings: Settings, now: datetime | None = None) -> list[dict[st
     return frame.to_dicts()
 
 
+def embeddings_file(settings: Settings) -> Path:
+    """Where the catalog texts' embeddings are kept between refreshes."""
+    return settings.state_dir / "recommender" / "text_embeddings.npz"
+
+
 def refresh_once(settings: Settings) -> dict[str, Any]:
     """One refresh against the live repository and Triton; returns the outcome as a dict."""
     registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
-    embed = None
+    catalog = read_catalog(settings)
+    embed, text_state = None, {}
     if settings.recommender_text:
-        cache = settings.state_dir / "recommender" / "text_embeddings.npz"
-        embed = CachedEmbedder(shared_embedder(), cache)
+        # the encoder is loaded only when there is something new to encode
+        embed = CachedEmbedder(lambda texts: shared_embedder()(texts), embeddings_file(settings), cached_only=True)
+        texts = [item_text(item) for item in catalog]
+        left = embed.prefetch(texts, settings.recommender_text_budget)
+        text_state = {"texts_placed": len(set(texts)) - left}
     outcome = refresh(
-        read_clicks(settings), read_catalog(settings), registry, RECOMMENDER_MODEL, refresh_params(settings),
-        embed=embed, work_dir=settings.state_dir,
+        read_clicks(settings), catalog, registry, RECOMMENDER_MODEL, refresh_params(settings),
+        embed=embed, work_dir=settings.state_dir, text_state=text_state,
     )
     return asdict(outcome)
 
 
 class RecommenderRefresher:
     """The worker side: ``tick()`` (a leader-only Faust timer) flushes the lake, runs
-    :func:`refresh_once` in the child process and logs what it did."""
+    :func:`refresh_once` in the child process and logs what it did; shutdown terminates the child."""
 
-    def __init__(self, settings: Settings, flush_lake: Any) -> None:
+    def __init__(self, settings: Settings, flush_lake: Callable[[], object]) -> None:
         self.settings = settings
         self.flush_lake = flush_lake
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Pool | None = None
         self.last: dict[str, Any] | None = None
 
-    def pool(self) -> ProcessPoolExecutor:
+    def pool(self) -> Pool:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice,
-                initargs=(REFRESH_NICE,),
-            )
+            self._pool = multiprocessing.get_context("spawn").Pool(1, initializer=os.nice, initargs=(REFRESH_NICE,))
         return self._pool
 
     async def tick(self) -> None:
         self.flush_lake()
-        loop = asyncio.get_running_loop()
+        pool = self.pool()
         try:
-            self.last = await loop.run_in_executor(self.pool(), refresh_once, self.settings)
+            self.last = await asyncio.to_thread(pool.apply, refresh_once, (self.settings,))
         except Exception:  # a failed refresh leaves the serving version; the next tick tries again
             log.exception("recommender refresh failed")
             return
@@ -158,4 +166,5 @@ class RecommenderRefresher:
 
     async def on_before_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.terminate()
+            self._pool = None

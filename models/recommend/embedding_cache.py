@@ -22,10 +22,15 @@ def text_key(text: str) -> str:
 
 
 class CachedEmbedder:
-    """``embed(texts)`` through a file cache; only texts not seen before reach ``embed``."""
+    """``embed(texts)`` through a file cache; only texts not seen before reach ``embed``.
 
-    def __init__(self, embed: Embedder, path: Path) -> None:
+    With ``cached_only`` the encoder is never called: unknown texts get zero vectors (no look-alikes),
+    and :meth:`prefetch` encodes a bounded number of them ahead, so each refresh pays for at most that
+    many new texts and a large new catalog is placed over several refreshes."""
+
+    def __init__(self, embed: Embedder, path: Path, cached_only: bool = False) -> None:
         self.embed = embed
+        self.cached_only = cached_only
         self.path = Path(path)
         self.vectors: dict[str, np.ndarray] = {}
         self.encoded = 0
@@ -34,18 +39,29 @@ class CachedEmbedder:
             with np.load(self.path) as data:
                 self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [text_key(t) for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.vectors))
-        if missing:
-            by_key = {k: t for k, t in zip(keys, texts, strict=True)}
-            fresh = np.asarray(self.embed([by_key[k] for k in missing]), dtype=np.float32)
-            self.vectors.update(zip(missing, fresh, strict=True))
-            self.encoded += len(missing)
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts not in the cache, in order."""
+        return list(dict.fromkeys(t for t in texts if text_key(t) not in self.vectors))
+
+    def prefetch(self, texts: Sequence[str], budget: int) -> int:
+        """Encode up to ``budget`` of the texts not cached yet; returns how many are still missing."""
+        todo = self.missing(texts)
+        chunk = todo[: max(0, budget)]
+        if chunk:
+            fresh = np.asarray(self.embed(chunk), dtype=np.float32)
+            self.vectors.update(zip((text_key(t) for t in chunk), fresh, strict=True))
+            self.encoded += len(chunk)
             self.save()
-        if not keys:
+        return len(todo) - len(chunk)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if not self.cached_only:
+            self.prefetch(texts, len(texts))
+        if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self.vectors[k] for k in keys])
+        dim = next(iter(self.vectors.values())).shape[0] if self.vectors else 1
+        zero = np.zeros(dim, dtype=np.float32)
+        return np.stack([self.vectors.get(text_key(t), zero) for t in texts])
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -153,6 +153,7 @@ class _Refresh:
     work_dir: Path | None
     serving: _Serving
     started: float
+    text_state: dict[str, Any] = field(default_factory=dict)
 
     def outcome(self, action: Action, detail: str, version: int | None = None, **extra: Any) -> RefreshOutcome:
         after = version if version is not None else self.serving.version
@@ -160,7 +161,11 @@ class _Refresh:
         return RefreshOutcome(action, detail, after, self.serving.version, seconds=seconds, **extra)
 
     def catalog_changed(self) -> bool:
-        return self.serving.model is None or set(self.serving.model.items) != set(self.ids)
+        """New or deleted items, or more of them placed by their text, since the serving version."""
+        if self.serving.model is None or set(self.serving.model.items) != set(self.ids):
+            return True
+        served = self.serving.meta.get("inputs", {})
+        return self.serving.learned and any(served.get(k) != v for k, v in self.text_state.items())
 
     def catalog_sync(self, clicks: Sequence[Mapping[str, Any]], why: str) -> RefreshOutcome:
         """The serving version's click evidence (its clicks, when it learned from this stream; none
@@ -168,7 +173,7 @@ class _Refresh:
         until = self.serving.clicks_until
         kept = [e for e in clicks if until is not None and event_time(e) <= until]
         gate = {"decision": f"catalog sync ({why})"}
-        version = self.add_and_promote(kept, fingerprint(kept, self.catalog), gate)
+        version = self.add_and_promote(kept, {**fingerprint(kept, self.catalog), **self.text_state}, gate)
         if version is None:
             return self.outcome("rejected", f"catalog sync failed to promote ({why})", gate=gate)
         return self.outcome("catalog-sync", gate["decision"], version=version, gate=gate)
@@ -209,14 +214,17 @@ def refresh(
     params: RefreshParams,
     embed: Embedder | None = None,
     work_dir: Path | None = None,
+    text_state: Mapping[str, Any] | None = None,
 ) -> RefreshOutcome:
-    """One refresh (see the module docstring); never raises for a refused or failed promotion."""
+    """One refresh (see the module docstring); never raises for a refused or failed promotion.
+    ``text_state`` (e.g. how many catalog texts have embeddings yet) is part of what a version was
+    built from: when it changes, the catalog is placed again."""
     run = _Refresh(
         registry, model, params, catalog, catalog_vocabulary(catalog, clicks), embed, work_dir,
-        _serving(registry, model), time.perf_counter(),
+        _serving(registry, model), time.perf_counter(), dict(text_state or {}),
     )
     serving = run.serving
-    inputs = fingerprint(clicks, catalog)
+    inputs = {**fingerprint(clicks, catalog), **dict(text_state or {})}
     if serving.learned and serving.meta.get("inputs") == inputs:
         return run.outcome("unchanged", "same clicks and catalog as the serving version")
     if not run.ids:

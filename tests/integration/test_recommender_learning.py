@@ -37,13 +37,21 @@ from streams.worker_process import WorkerProcess
 
 END = "2011-03-01"  # purchases before this (65,312 events, 606 evaluated users)
 CONFIDENCE = 0.99
+LEARNED_SHARE = 0.8  # the served version must have learned from at least this share of the clicks
 K = 10
 
 
 @pytest.fixture(scope="module")
 def learning(stack: Settings, data_dir: Path) -> Iterator[Settings]:
+    # catalog text off: the sentence encoder would cost minutes of CPU for 3,659 new items on a busy
+    # 2-core machine (the text path is covered by tests/unit/models/recommend/test_recommend_refresh.py)
     settings = stack.model_copy(
-        update={"recommender_refresh_s": 10.0, "recommender_gate_tolerance": 0.05, "recommendation_k": K}
+        update={
+            "recommender_refresh_s": 10.0,
+            "recommender_gate_tolerance": 0.05,
+            "recommender_text": False,
+            "recommendation_k": K,
+        }
     )
     ensure_topics(settings)
     registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
@@ -81,21 +89,24 @@ def recommendations_for(settings: Settings, wanted: set[str], publish_probes: ob
         consumer.close()
 
 
-def wait_for_learning(settings: Settings, until: str, worker: WorkerProcess, timeout_s: float) -> dict[str, object]:
+def wait_for_learning(settings: Settings, clicks: int, worker: WorkerProcess, timeout_s: float) -> dict[str, object]:
+    """Until the served version was learned from the stream, from at least ``clicks`` clicks (the
+    newest few orders may wait for the next refresh: the gate needs 30 new ones)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         meta = served_meta(settings)
-        inputs = meta.get("inputs") or {}
-        learned = inputs.get("clicks_until") if isinstance(inputs, dict) else None
-        if meta.get("source") == SOURCE and learned and learned >= until:
+        inputs = meta.get("inputs")
+        if meta.get("source") == SOURCE and isinstance(inputs, dict) and inputs.get("clicks", 0) >= clicks:
             return meta
         assert worker.running(), f"worker exited; log tail:\n{worker.log_tail()}"
         time.sleep(2.0)
-    raise AssertionError(f"no version learned up to {until} within {timeout_s:.0f}s; served: {served_meta(settings)}"
-                         f"\nworker log tail:\n{worker.log_tail(40)}")
+    raise AssertionError(
+        f"no version learned from {clicks} clicks within {timeout_s:.0f}s; served: {served_meta(settings)}"
+        f"\nworker log tail:\n{worker.log_tail(40)}"
+    )
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 def test_recommendations_learned_from_the_stream_beat_popularity(learning: Settings, data_dir: Path) -> None:
     started = time.monotonic()
     settings = learning
@@ -113,7 +124,7 @@ def test_recommendations_learned_from_the_stream_beat_popularity(learning: Setti
         publish(settings, settings.topic_catalog, [(i.encode(), None) for i in sorted(deleted)])  # type: ignore[misc]
         publish(settings, settings.topic_catalog, [(i["item_id"].encode(), json.dumps(i).encode()) for i in catalog])
         publish(settings, settings.topic_clicks, [(e["user_id"].encode(), json.dumps(e).encode()) for e in past])
-        meta = wait_for_learning(settings, max(e["occurred_at"] for e in past), worker, timeout_s=300)
+        meta = wait_for_learning(settings, int(LEARNED_SHARE * len(past)), worker, timeout_s=900)
 
         def probe(case: BasketCase) -> dict[str, object]:
             last = case.history[-1]

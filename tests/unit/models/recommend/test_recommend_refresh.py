@@ -141,3 +141,20 @@ def test_basket_metrics_count_a_hit_per_case_and_grade_ranks() -> None:
     ideal = 1.0 + 1.0 / np.log2(3)
     assert m["ndcg"] == pytest.approx((1.0 / np.log2(3)) / ideal / 2)
     assert m["recall"] == pytest.approx(0.25)
+
+
+def test_the_text_budget_bounds_the_encoder_calls_per_refresh(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def counting(texts: object) -> np.ndarray:
+        batch = list(texts)  # type: ignore[call-overload]
+        calls.append(len(batch))
+        return bag_of_words(batch)
+
+    cache = CachedEmbedder(counting, tmp_path / "emb.npz", cached_only=True)
+    texts = [f"item number {n}" for n in range(25)]
+    assert cache.prefetch(texts, 10) == 15 and cache.prefetch(texts, 10) == 5
+    vectors = cache(texts)  # cached_only: the 5 not placed yet get zeros, the encoder is not called
+    assert calls == [10, 10]
+    assert np.count_nonzero(np.abs(vectors).sum(axis=1)) == 20
+    assert cache.prefetch(texts, 10) == 0 and calls == [10, 10, 5]
