@@ -35,7 +35,7 @@ from streams.lake.reader import read_lake
 
 log = logging.getLogger(__name__)
 
-CLICK_COLUMNS = ("user_id", "item_id", "action", "occurred_at", "session_id")
+CLICK_COLUMNS = ("user_id", "item_id", "action", "occurred_at", "session_id", "lake_ts")
 CATALOG_FIELDS = ("item_id", "title", "description", "categories")
 REFRESH_NICE = 5
 

@@ -75,15 +75,31 @@ def catalog_vocabulary(catalog: Sequence[Mapping[str, Any]], clicks: Sequence[Ma
     return sorted({str(e["item_id"]) for e in clicks})
 
 
+FILED = "lake_ts"
+"""Column of a click filed in the event lake: when the worker filed it (wall clock)."""
+
+
+def filed_at(event: Mapping[str, Any]) -> datetime:
+    """When a click reached the service: its lake filing time, else (offline) its event time."""
+    value = event.get(FILED)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return event_time(event)
+
+
 def fingerprint(clicks: Sequence[Mapping[str, Any]], catalog: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """What a version was built from: click count and newest click time, a digest of the catalog."""
+    """What a version was built from: click count, newest click and filing time, a catalog digest."""
     digest = hashlib.sha1(
         json.dumps(sorted((str(i["item_id"]), i.get("title"), i.get("description")) for i in catalog)).encode()
     ).hexdigest()
     newest = max((event_time(e) for e in clicks), default=None)
+    filed = max((filed_at(e) for e in clicks), default=None)
     return {
         "clicks": len(clicks),
         "clicks_until": newest.isoformat() if newest else None,
+        "filed_until": filed.isoformat() if filed else None,
         "catalog_items": len(catalog),
         "catalog_digest": digest,
     }
@@ -92,9 +108,19 @@ def fingerprint(clicks: Sequence[Mapping[str, Any]], catalog: Sequence[Mapping[s
 def gate_cases(
     clicks: Sequence[Mapping[str, Any]], params: RefreshParams, after: datetime | None
 ) -> tuple[list[Mapping[str, Any]], list[BasketCase]]:
-    """``(training clicks, newest held-out baskets)``; baskets at or before ``after`` are not held out."""
+    """``(training clicks, newest held-out baskets)``; a basket filed (``filed_at``) at or before
+    ``after`` is not held out (the serving version saw it). Filing time, not event time: partitions
+    are consumed at different speeds, so event times of what a version saw do not end at one instant."""
     train, cases = leave_last_basket_out(clicks, params.max_history)
-    eligible = sorted((c for c in cases if after is None or c.at > after), key=lambda c: c.at)
+    if after is not None:
+        filed: dict[str, datetime] = {}
+        last = {c.user_id: c.at for c in cases}
+        for e in clicks:
+            user = str(e["user_id"])
+            if user in last and event_time(e) >= last[user]:
+                filed[user] = max(filed.get(user, after), filed_at(e))
+        cases = [c for c in cases if filed.get(c.user_id, after) > after]
+    eligible = sorted(cases, key=lambda c: c.at)
     held = eligible[-params.gate_cases :] if params.gate_cases > 0 else []
     if len(held) < len(cases):
         # users whose last basket is not held out train on it too
@@ -125,13 +151,20 @@ class _Serving:
 
     @property
     def learned(self) -> bool:
-        """Learned from this stream (so it saw its clicks up to ``inputs.clicks_until``)."""
+        """Learned from this stream (so it saw its clicks filed up to ``inputs.filed_until``)."""
         return self.meta.get("source") == SOURCE
 
     @property
     def clicks_until(self) -> datetime | None:
+        """Its newest click's event time (the catalog sync keeps the clicks up to it)."""
         until = self.meta.get("inputs", {}).get("clicks_until") if self.learned else None
         return datetime.fromisoformat(until) if until else None
+
+    @property
+    def filed_until(self) -> datetime | None:
+        """When its newest click was filed (what it saw; offline: the newest click's event time)."""
+        until = self.meta.get("inputs", {}).get("filed_until") if self.learned else None
+        return datetime.fromisoformat(until) if until else self.clicks_until
 
 
 def _serving(registry: ModelRegistry, model: str) -> _Serving:
@@ -170,8 +203,8 @@ class _Refresh:
     def catalog_sync(self, clicks: Sequence[Mapping[str, Any]], why: str) -> RefreshOutcome:
         """The serving version's click evidence (its clicks, when it learned from this stream; none
         otherwise) over the current catalog."""
-        until = self.serving.clicks_until
-        kept = [e for e in clicks if until is not None and event_time(e) <= until]
+        until = self.serving.filed_until
+        kept = [e for e in clicks if until is not None and filed_at(e) <= until]
         gate = {"decision": f"catalog sync ({why})"}
         version = self.add_and_promote(kept, {**fingerprint(kept, self.catalog), **self.text_state}, gate)
         if version is None:
@@ -229,8 +262,9 @@ def refresh(
         return run.outcome("unchanged", "same clicks and catalog as the serving version")
     if not run.ids:
         return run.outcome("skipped", "no catalog and no clicks yet")
-    train, held = gate_cases(clicks, params, serving.clicks_until)
-    gate: dict[str, Any] = {"cases": len(held), "after": serving.meta.get("inputs", {}).get("clicks_until")}
+    after = serving.filed_until
+    train, held = gate_cases(clicks, params, after)
+    gate: dict[str, Any] = {"cases": len(held), "after": after.isoformat() if after else None}
     if len(held) < params.min_gate_cases:
         detail = f"{len(held)} new held-out baskets (need {params.min_gate_cases})"
         if run.catalog_changed():

@@ -2,8 +2,8 @@
 
 The stack starts serving version 1 (learned offline on the synthetic catalog). The test deletes
 that catalog (tombstones), publishes the UCI Online Retail catalog and the purchases of its first
-two months in time order, less each evaluated user's last order. Once the leader worker's refresh
-has promoted a version learned from all of them, one ``view`` of each evaluated user's latest item
+three months in time order, less each evaluated user's last order. Once the leader worker's refresh
+has promoted a version learned from at least 80 % of them, one ``view`` of each evaluated user's latest item
 (their state does not change) asks for recommendations, and those must hit the held-out order
 more often than popularity does on the same users: the hits must reach the count that a
 popularity-rate coin would reach with probability at most 1 % (one-sided exact binomial bound).
@@ -106,7 +106,7 @@ def wait_for_learning(settings: Settings, clicks: int, worker: WorkerProcess, ti
     )
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(2400)
 def test_recommendations_learned_from_the_stream_beat_popularity(learning: Settings, data_dir: Path) -> None:
     started = time.monotonic()
     settings = learning
@@ -124,7 +124,7 @@ def test_recommendations_learned_from_the_stream_beat_popularity(learning: Setti
         publish(settings, settings.topic_catalog, [(i.encode(), None) for i in sorted(deleted)])  # type: ignore[misc]
         publish(settings, settings.topic_catalog, [(i["item_id"].encode(), json.dumps(i).encode()) for i in catalog])
         publish(settings, settings.topic_clicks, [(e["user_id"].encode(), json.dumps(e).encode()) for e in past])
-        meta = wait_for_learning(settings, int(LEARNED_SHARE * len(past)), worker, timeout_s=900)
+        meta = wait_for_learning(settings, int(LEARNED_SHARE * len(past)), worker, timeout_s=1500)
 
         def probe(case: BasketCase) -> dict[str, object]:
             last = case.history[-1]
