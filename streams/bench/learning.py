@@ -1,6 +1,8 @@
 """The click pipeline with the recommender learning from the stream against learning off, in the
-same run: a backlog drained by a fresh worker with ``recommender_refresh_s = 0``, then by one that
-refreshes the recommender every ``refresh_s`` seconds (streams/recommend_refresh.py), then off again.
+same run: the same backlog drained by fresh workers with ``recommender_refresh_s = 0`` (off) and
+with a refresh of the recommender every ``refresh_s`` seconds (on, streams/recommend_refresh.py),
+in the order off, on, on, off, so that a load that drifts steadily during the phase (other work on
+the machine) weighs on both sides alike.
 
 The drains are sized to last at least three refresh intervals, so the learning worker runs
 refreshes (lake flush, fit in its niced child process, promotion on Triton) while it drains. What
@@ -25,7 +27,7 @@ REFRESHES_PER_DRAIN = 3
 
 
 async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
-    """Drain rates with learning off, on, off; ``ratio`` = on / mean(off)."""
+    """Drain rates with learning off, on, on, off; ``ratio`` = mean(on) / mean(off)."""
     settings = bench.settings
     registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
     served = registry.served_version(RECOMMENDER_MODEL)
@@ -36,7 +38,7 @@ async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
     n = int(min(200_000, max(bench.backlog_size(rate), rate * REFRESHES_PER_DRAIN * refresh_s)))
     out: dict[str, Any] = {"pipeline": PIPELINE, "refresh_s": refresh_s, "events": n, "runs": []}
     try:
-        for label, interval in (("off", 0.0), ("on", refresh_s), ("off", 0.0)):
+        for label, interval in (("off", 0.0), ("on", refresh_s), ("on", refresh_s), ("off", 0.0)):
             group = WorkerGroup(settings.model_copy(update={"recommender_refresh_s": interval}))
             try:
                 await asyncio.to_thread(group.add)
@@ -53,5 +55,5 @@ async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
                 out["restore_error"] = str(exc)
     off = [r["events_per_s"] for r in out["runs"] if r["learning"] == "off" and r["events_per_s"]]
     on = [r["events_per_s"] for r in out["runs"] if r["learning"] == "on" and r["events_per_s"]]
-    out["ratio"] = round(on[0] / (sum(off) / len(off)), 3) if on and off else None
+    out["ratio"] = round((sum(on) / len(on)) / (sum(off) / len(off)), 3) if on and off else None
     return out
