@@ -87,7 +87,7 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
             say(f"lag drain: {scaled[0]} burst with no worker running")
             await section(out, "lag_drain", bench.lag_drain(scaled[0]), timings, "lag drain")
         if options.learning_refresh_s > 0 and "recommendation" in options.pipelines:
-            say(f"recommendation: learning off / on (refresh every {options.learning_refresh_s:g}s) / off")
+            say(f"recommendation: learning off / on / on / off (refresh every {options.learning_refresh_s:g}s)")
             await section(out, "learning", learning_ratio(bench, options.learning_refresh_s), timings, "learning")
             say(f"recommendation learning on / off: {out['learning'].get('ratio')}")
     finally:
