@@ -4,9 +4,10 @@ with a refresh of the recommender every ``refresh_s`` seconds (on, streams/recom
 in the order off, on, on, off, so that a load that drifts steadily during the phase (other work on
 the machine) weighs on both sides alike.
 
-The drains are sized to last at least three refresh intervals, so the learning worker runs
-refreshes (lake flush, fit in its niced child process, promotion on Triton) while it drains. What
-served before the phase is served again after it (a refresh may have promoted a version).
+The drains are sized to last about six refresh intervals at the drain rate measured earlier in the
+run, so the learning worker runs refreshes (lake flush, fit in its niced child process, promotion
+on Triton) while it drains. What served before the phase is served again after it (a refresh may
+have promoted a version).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from streams.bench.live import LiveBench
 
 PIPELINE = "recommendation"
-REFRESHES_PER_DRAIN = 3
+REFRESHES_PER_DRAIN = 6
 
 
 async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
