@@ -6,8 +6,9 @@ the machine) weighs on both sides alike.
 
 The drains are sized to last about six refresh intervals at the drain rate measured earlier in the
 run, so the learning worker runs refreshes (lake flush, fit in its niced child process, promotion
-on Triton) while it drains. What served before the phase is served again after it (a refresh may
-have promoted a version).
+on Triton) while it drains. Every run starts on the version served before the phase (a refresh
+may have promoted another one; the served version's item count sets the scoring cost), and that
+version serves again after it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
     out: dict[str, Any] = {"pipeline": PIPELINE, "refresh_s": refresh_s, "events": n, "runs": []}
     try:
         for label, interval in (("off", 0.0), ("on", refresh_s), ("on", refresh_s), ("off", 0.0)):
+            # every run starts on the same served version (its item count sets the scoring cost)
+            await asyncio.to_thread(_serve, registry, served)
             group = WorkerGroup(settings.model_copy(update={"recommender_refresh_s": interval}))
             try:
                 await asyncio.to_thread(group.add)
@@ -49,12 +52,17 @@ async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
                 await asyncio.to_thread(group.stop_all)
             out["runs"].append({"learning": label, "settled": settled, **drain.to_dict()})
     finally:
-        if served is not None and registry.served_version(RECOMMENDER_MODEL) != served:
-            try:
-                await asyncio.to_thread(registry.promote, RECOMMENDER_MODEL, served, "bench: learning phase over")
-            except RegistryError as exc:
-                out["restore_error"] = str(exc)
+        try:
+            await asyncio.to_thread(_serve, registry, served)
+        except RegistryError as exc:
+            out["restore_error"] = str(exc)
     off = [r["events_per_s"] for r in out["runs"] if r["learning"] == "off" and r["events_per_s"]]
     on = [r["events_per_s"] for r in out["runs"] if r["learning"] == "on" and r["events_per_s"]]
     out["ratio"] = round((sum(on) / len(on)) / (sum(off) / len(off)), 3) if on and off else None
     return out
+
+
+def _serve(registry: ModelRegistry, version: int | None) -> None:
+    """Serve ``version`` again if a refresh promoted another one."""
+    if version is not None and registry.served_version(RECOMMENDER_MODEL) != version:
+        registry.promote(RECOMMENDER_MODEL, version, note="bench: learning phase, back to the version before it")
