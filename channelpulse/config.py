@@ -87,6 +87,38 @@ class Settings(BaseSettings):
         default=64 * 1024, description="Largest accepted event payload; larger ones are dead-lettered."
     )
     recommendation_k: int = Field(default=10, description="Items in one recommendation list.")
+    recommendation_history: int = Field(
+        default=50, ge=1, description="Recent distinct items of a user kept in its state and sent to the recommender."
+    )
+    recommender_refresh_s: float = Field(
+        default=60.0,
+        description="How often the leader worker rebuilds the recommender from the lake's clicks and the catalog "
+        "and promotes it when it is not worse (docs/models.md, Recommendations); 0 turns learning off.",
+    )
+    recommender_lookback_days: float = Field(
+        default=365.0, description="Clicks filed in the lake this many days back are learned from."
+    )
+    recommender_max_clicks: int = Field(
+        default=2_000_000, ge=1, description="At most this many (the newest) clicks per recommender refresh."
+    )
+    recommender_gate_cases: int = Field(
+        default=500, ge=1, description="Newest held-out baskets (users' last orders) a refresh is judged on."
+    )
+    recommender_min_gate_cases: int = Field(
+        default=30, ge=1, description="Fewer new held-out baskets than this: the refresh is skipped (too noisy)."
+    )
+    recommender_gate_tolerance: float = Field(
+        default=0.0, ge=0.0, description="A candidate is promoted when its HR@k >= serving HR@k - this."
+    )
+    recommender_text: bool = Field(
+        default=True, description="Place new and rarely clicked items by their catalog text (sentence encoder)."
+    )
+    recommender_text_budget: int = Field(
+        default=1000,
+        ge=0,
+        description="Most new catalog texts one recommender refresh embeds (the encoder costs a few ms of CPU per "
+        "item); the rest are placed by the next refreshes.",
+    )
     anomaly_cooldown: int = Field(
         default=48, description="Readings after a flag during which further flags belong to the same episode."
     )

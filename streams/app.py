@@ -33,6 +33,7 @@ from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
 from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
+from streams.recommend_refresh import RecommenderRefresher
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
 
@@ -118,6 +119,10 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=5.0)(runtime.report_lag)
     app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
+    if settings.recommender_refresh_s > 0:  # learning from the stream (streams/recommend_refresh.py)
+        refresher = RecommenderRefresher(settings, runtime.lake.flush)
+        app.timer(interval=settings.recommender_refresh_s, on_leader=True)(refresher.tick)
+        app.on_before_shutdown.connect(refresher.on_before_shutdown)  # type: ignore[arg-type]
     return app, runtime
 
 

@@ -48,6 +48,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         worker_metrics_port=free_port(),
         worker_web_port=free_port(),
         prometheus_scrape_interval_s=1.0,
+        # no recommender learning unless a test turns it on (it would promote new versions mid-test)
+        recommender_refresh_s=0.0,
     )
 
 

@@ -40,6 +40,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-results"), help="folder for bench.json and bench.png")
     parser.add_argument("--no-scaling", action="store_true", help="skip one-vs-two workers and the lag drain")
     parser.add_argument(
+        "--learning",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also drain the click pipeline with the recommender learning from the stream (a refresh every "
+        "SECONDS) against learning off, in the same run; the served version is restored after",
+    )
+    parser.add_argument(
         "--model-speed",
         action="store_true",
         help="only the sentiment model's CPU speed: torch fp32 vs ONNX Runtime fp32 and dynamic int8",
@@ -68,6 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             quick=args.quick,
             out_dir=args.out,
             scaling=not args.no_scaling,
+            learning_refresh_s=args.learning,
         )
     except ValueError as exc:
         print(f"channelpulse bench: {exc}", file=sys.stderr)

@@ -78,6 +78,10 @@ def _summary(meta: dict[str, object]) -> str:
     holdout = metrics.get("holdout") if isinstance(metrics, dict) else None
     if isinstance(holdout, dict) and "macro_f1" in holdout:
         parts.append(f"holdout macro-F1 {holdout['macro_f1']}")
+    if isinstance(holdout, dict) and "hr" in holdout:  # recommender versions learned from the stream
+        parts.append(f"newest held-out baskets HR {holdout['hr']:.4f}")
+    if meta.get("source"):
+        parts.append(str(meta["source"]))
     retrain = meta.get("retrain")
     if isinstance(retrain, dict):
         parts.append(f"retrain {retrain.get('request_id')}")

@@ -43,8 +43,24 @@ def events_by_user(events: Iterable[Mapping[str, Any]]) -> dict[str, list[Mappin
     return {user: sorted(evs, key=event_time) for user, evs in grouped.items()}
 
 
-def to_steps(user_events: Sequence[Mapping[str, Any]], index: Mapping[str, int]) -> Steps:
-    """Merge a user's time-ordered events into item steps (unknown items are skipped)."""
+@dataclass(frozen=True)
+class Decay:
+    """Older evidence counts less: an event ``age`` days before ``now`` weighs
+    ``0.5 ** (age / half_life_days)`` (``half_life_days`` <= 0: no decay)."""
+
+    now: datetime
+    half_life_days: float
+
+    def factor(self, at: datetime) -> float:
+        if self.half_life_days <= 0:
+            return 1.0
+        age = max(0.0, (self.now - at).total_seconds() / 86400.0)
+        return float(0.5 ** (age / self.half_life_days))
+
+
+def to_steps(user_events: Sequence[Mapping[str, Any]], index: Mapping[str, int], decay: Decay | None = None) -> Steps:
+    """Merge a user's time-ordered events into item steps (unknown items are skipped); with
+    ``decay``, each action's weight is scaled by the decay factor of its time."""
     items: list[int] = []
     weights: list[float] = []
     for event in user_events:
@@ -52,6 +68,8 @@ def to_steps(user_events: Sequence[Mapping[str, Any]], index: Mapping[str, int])
         if col is None:
             continue
         weight = action_weight(str(event["action"]))
+        if decay is not None:
+            weight *= decay.factor(event_time(event))
         if items and items[-1] == col:
             weights[-1] = max(weights[-1], weight)
         else:
@@ -60,7 +78,9 @@ def to_steps(user_events: Sequence[Mapping[str, Any]], index: Mapping[str, int])
     return Steps(np.array(items, dtype=np.int64), np.array(weights, dtype=np.float64))
 
 
-def user_steps(events: Iterable[Mapping[str, Any]], index: Mapping[str, int]) -> list[Steps]:
+def user_steps(
+    events: Iterable[Mapping[str, Any]], index: Mapping[str, int], decay: Decay | None = None
+) -> list[Steps]:
     """Item steps of every user with at least one known item."""
-    steps = (to_steps(evs, index) for evs in events_by_user(events).values())
+    steps = (to_steps(evs, index, decay) for evs in events_by_user(events).values())
     return [s for s in steps if s.items.size]

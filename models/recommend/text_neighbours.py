@@ -49,21 +49,28 @@ def catalog_embeddings(catalog: Sequence[Mapping[str, Any]], ids: Sequence[str],
     return out
 
 
-def text_neighbours(embeddings: np.ndarray, n: int, floor: float, block: int = 1024) -> Coo:
-    """Each item's ``n`` nearest items by cosine, valued ``(sim - floor) / (1 - floor)`` (> 0 only)."""
+def text_neighbours(
+    embeddings: np.ndarray, n: int, floor: float, rows: np.ndarray | None = None, block: int = 1024
+) -> Coo:
+    """The ``n`` nearest items by cosine of each item of ``rows`` (default: all), valued
+    ``(sim - floor) / (1 - floor)`` (> 0 only). Cost: ``len(rows) x items`` dot products."""
     emb = torch.from_numpy(embeddings)
     size = emb.shape[0]
+    queries = torch.arange(size) if rows is None else torch.from_numpy(np.asarray(rows, dtype=np.int64))
     k = min(n + 1, size)
-    rows, cols, vals = [], [], []
-    for start in range(0, size, block):
-        sims = emb[start : start + block] @ emb.T
-        local = torch.arange(sims.shape[0])
-        sims[local, local + start] = -1.0  # never its own neighbour
+    out_rows, cols, vals = [], [], []
+    for start in range(0, int(queries.shape[0]), block):
+        which = queries[start : start + block]
+        sims = emb[which] @ emb.T
+        sims[torch.arange(which.shape[0]), which] = -1.0  # never its own neighbour
         top, idx = torch.topk(sims, k, dim=1)
-        rows.append((local[:, None] + start).expand(-1, k).reshape(-1).numpy())
+        out_rows.append(which[:, None].expand(-1, k).reshape(-1).numpy())
         cols.append(idx.reshape(-1).numpy())
         vals.append(((top.reshape(-1) - floor) / (1.0 - floor)).double().numpy())
-    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    if not out_rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return Coo.coalesce(empty, empty, np.zeros(0), size)
+    r, c, v = np.concatenate(out_rows), np.concatenate(cols), np.concatenate(vals)
     keep = v > 0
     return Coo.coalesce(r[keep].astype(np.int64), c[keep].astype(np.int64), v[keep], size)
 

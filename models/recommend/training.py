@@ -29,7 +29,7 @@ from models.recommend.cooccurrence import (
 )
 from models.recommend.evaluation import evaluate, leave_last_out
 from models.recommend.recommender import Recommender, ScoringParams
-from models.recommend.sequences import user_steps, vocabulary
+from models.recommend.sequences import Decay, event_time, user_steps, vocabulary
 from models.recommend.text_neighbours import (
     Embedder,
     borrow_neighbours,
@@ -41,6 +41,7 @@ from models.recommend.text_neighbours import (
 )
 
 EVAL_K = 10
+COLD_USERS_FACTOR = 5.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class TrainParams:
     text_floor: float = 0.3
     text_weight: float = 1.0
     warm_users: float = 2.0
+    half_life_days: float = 0.0
+    """Time decay of the click evidence (0: none): an event this many days older than the newest
+    one counts half, in the co-occurrence and the popularity prior."""
     scoring: ScoringParams = field(default_factory=ScoringParams)
 
 
@@ -69,14 +73,21 @@ def fit_tables(
 ) -> ItemTables:
     """Neighbour tables over the vocabulary ``ids`` from ``events`` (+ text, when ``embeddings``)."""
     index = {item: n for n, item in enumerate(ids)}
-    steps = user_steps(events, index)
+    decay = None
+    if params.half_life_days > 0 and events:
+        decay = Decay(max(event_time(e) for e in events), params.half_life_days)
+    steps = user_steps(events, index, decay)
     n = len(ids)
     mass = item_mass(steps, n)
     counts = sequence_cooccurrence(steps, n, params.window, params.forward, params.backward, params.distance_decay)
     matrix = normalise(counts, mass, params.row_exponent, params.popularity_damping)
     if embeddings is not None and params.text_weight > 0:
-        similar = text_neighbours(embeddings, params.text_neighbours, params.text_floor)
-        item_warmth = warmth(item_users(steps, n).astype(np.float64), params.warm_users)
+        users = item_users(steps, n)
+        item_warmth = warmth(users.astype(np.float64), params.warm_users)
+        # only items with little click evidence borrow from look-alikes (the weight of what they
+        # borrow is 1 - warmth < exp(-5) past 5 * warm_users users): search neighbours for those
+        cold = np.flatnonzero(users < COLD_USERS_FACTOR * params.warm_users)
+        similar = text_neighbours(embeddings, params.text_neighbours, params.text_floor, rows=cold)
         clicks = Coo.from_table(*top_n(matrix, params.neighbours))
         matrix = borrow_neighbours(clicks, look_alikes(similar, item_warmth), item_warmth, params.text_weight)
     index_table, score_table = top_n(matrix, params.neighbours)

@@ -33,6 +33,7 @@ def bench_settings(settings: Settings, run: str) -> Settings:
     prefix = topic_prefix(run)
     update: dict[str, object] = {name: prefix + getattr(settings, name) for name in TOPIC_FIELDS}
     update["app_id"] = f"{settings.app_id}-bench-{run}"
+    update["recommender_refresh_s"] = 0.0  # no promotions from bench traffic (except its learning phase)
     return settings.model_copy(update=update)
 
 

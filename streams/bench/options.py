@@ -22,6 +22,9 @@ class BenchOptions:
     quick: bool = False
     out_dir: Path = Path("bench-results")
     scaling: bool = True
+    learning_refresh_s: float = 0.0
+    """> 0: also the click pipeline with the recommender learning (refresh every this many seconds)
+    against learning off (streams/bench/learning.py)."""
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pipelines if p not in PIPELINES]

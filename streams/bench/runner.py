@@ -15,6 +15,7 @@ from typing import Any
 from channelpulse.config import Settings
 from streams.bench import report as reporting
 from streams.bench.hardware import describe_hardware, load_average
+from streams.bench.learning import learning_ratio
 from streams.bench.live import LiveBench
 from streams.bench.loadgen import producer_for
 from streams.bench.namespace import bench_settings, delete_run_topics, run_id
@@ -85,6 +86,10 @@ async def run_live(settings: Settings, options: BenchOptions) -> dict[str, Any]:
             await section(out, "scaling", bench.scaling(scaled), timings, "scaling")
             say(f"lag drain: {scaled[0]} burst with no worker running")
             await section(out, "lag_drain", bench.lag_drain(scaled[0]), timings, "lag drain")
+        if options.learning_refresh_s > 0 and "recommendation" in options.pipelines:
+            say(f"recommendation: learning off / on / on / off (refresh every {options.learning_refresh_s:g}s)")
+            await section(out, "learning", learning_ratio(bench, options.learning_refresh_s), timings, "learning")
+            say(f"recommendation learning on / off: {out['learning'].get('ratio')}")
     finally:
         await bench.close()
         await producer.stop()

@@ -25,7 +25,7 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
     for _, event in valid:
         key = event.user_id.encode("utf-8")
         stored = proc.users.get(key)
-        state = UserState.from_dict(stored) if stored else UserState()
+        state = UserState.from_dict(stored) if stored else UserState(proc.settings.recommendation_history)
         state.update(event.item_id, event.action)
         proc.users[key] = state.to_dict()
         histories.append(list(state.history))
