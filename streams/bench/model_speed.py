@@ -5,7 +5,7 @@ offers (models/sentiment/runtime.py), against torch fp32 of the same model, in o
   models/repository) when it is a fine-tuned classifier.
 * Sentences: a labelled held-out mix the training never sees, short tweets and longer reviews in a
   seeded random arrival order: SemEval-2017 4A ``twitter-2016test`` and the VADER amazon review
-  sentences (a seeded sample of 1,000 of each), from ../shared/data.
+  sentences (a seeded sample of 800 of each), from ../shared/data.
 * Baseline: ``torch-fp32`` as a plain server runs it, each batch of ``batch_max_size`` sentences
   padded to its longest. Candidates: every runtime, each with length-bucketed dynamic padding
   (``torch-fp32`` too, so the gain of bucketing and of the runtime can be told apart).
@@ -57,7 +57,7 @@ class Sizes:
     reps: int
 
 
-FULL = Sizes(tweets=1000, reviews=1000, speed_rows=512, reps=3)
+FULL = Sizes(tweets=800, reviews=800, speed_rows=384, reps=3)
 QUICK = Sizes(tweets=120, reviews=120, speed_rows=128, reps=1)
 
 
