@@ -125,7 +125,8 @@ def cached_graphs(module: torch.nn.Module, weight_files: list[Path], cache_root:
 
 @dataclass
 class OnnxBackend:
-    """An ONNX Runtime CPU session of one graph with ``threads`` intra-op threads (one inter-op)."""
+    """An ONNX Runtime CPU session of one graph with ``threads`` intra-op threads (one inter-op) that
+    sleep rather than spin between calls: the cores are shared with the workers, Kafka and torch."""
 
     session: Any
     path: Path
@@ -139,6 +140,7 @@ class OnnxBackend:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return cls(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]), path)
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
