@@ -59,7 +59,7 @@ def cpu_candidates(flags: set[str], have_onnxruntime: bool) -> list[str]:
     return out
 
 
-def probe_texts(rows: int = 48) -> list[str]:
+def probe_texts(rows: int = 32) -> list[str]:
     base = PROBE_TEXT.split()
     words = base * (1 + max(PROBE_LENGTHS) // len(base))
     return [" ".join(words[i % 7 : i % 7 + PROBE_LENGTHS[i % len(PROBE_LENGTHS)]]) for i in range(rows)]
@@ -122,7 +122,7 @@ def choose_runtime(
     flags: set[str],
     have_onnxruntime: bool,
     have_cuda: bool,
-    reps: int = 3,
+    reps: int = 2,
 ) -> Selection:
     """Build the runtime ``requested`` (or ``auto``) with ``make(name)``; see the module docstring."""
     isa = isa_label(flags)
