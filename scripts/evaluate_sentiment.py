@@ -40,7 +40,7 @@ def _cpu_flags() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("Flags")), [])
-    keep = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
+    keep = ("avx2", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
     return " ".join(f for f in flags if f in keep)
 
 
