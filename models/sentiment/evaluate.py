@@ -1,6 +1,11 @@
-"""Classification quality: accuracy, macro-F1 and per-class F1 over SENTIMENT_LABELS."""
+"""Classification quality: accuracy, macro-F1 and per-class F1 over SENTIMENT_LABELS; the
+per-domain figures of version 2 (binary accuracy with neutral excluded, ECE of the max-prob);
+:func:`evaluate_domains` of a version folder of either format."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -79,4 +84,30 @@ def domain_metrics(probs: np.ndarray, true: np.ndarray) -> dict[str, float]:
     if (gold == NEUTRAL).any():
         three = classification_metrics(np.asarray(probs).argmax(axis=1), gold)
         out.update({k: v for k, v in three.items() if k != "rows"})
+    return out
+
+
+def version_probs(version_dir: Path, texts: Sequence[str], device: str | None = None) -> np.ndarray:
+    """Probabilities ``[n, 3]`` of a version folder of either format on ``texts``: a fine-tuned
+    classifier (models/sentiment/classifier.py, calibrated) or a version 1 head."""
+    from models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
+
+    if is_classifier_dir(version_dir):
+        model, tokenizer, meta = load_classifier(version_dir, device)
+        return predict_texts(model, tokenizer, texts, max_length=int(meta.get("max_length", 128)))[0]
+    return SentimentModel.load(version_dir, device).predict(texts)[0]
+
+
+def evaluate_domains(
+    version_dir: Path, sets: Mapping[str, TextDataset], device: str | None = None
+) -> dict[str, dict[str, float]]:
+    """:func:`domain_metrics` of a version folder on each named dataset (one model load)."""
+    names = list(sets)
+    texts = [t for n in names for t in sets[n].texts]
+    probs = version_probs(version_dir, texts, device)
+    out, row = {}, 0
+    for name in names:
+        part = probs[row : row + len(sets[name])]
+        row += len(sets[name])
+        out[name] = domain_metrics(part, sets[name].labels)
     return out

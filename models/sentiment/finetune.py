@@ -210,7 +210,7 @@ def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:
         return loss
 
     optimizer.step(closure)
-    return float(log_t.exp().clamp(0.05, 20.0))
+    return float(log_t.detach().exp().clamp(0.05, 20.0))
 
 
 def clear_state(work_dir: Path | None) -> None:
