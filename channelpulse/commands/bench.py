@@ -51,6 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="with --model-speed: the classifier folder to measure (default: the serving sentiment version)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="with --model-speed: threads per runtime (default: the usable cores, as Triton's instance uses)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,7 +69,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.model_speed:
         from streams.bench.model_speed import run_model_speed
 
-        run_model_speed(settings, args.out, quick=args.quick, command=command, model_dir=args.model_dir)
+        run_model_speed(
+            settings, args.out, quick=args.quick, command=command, model_dir=args.model_dir, threads=args.threads
+        )
         return 0
     from streams.bench.runner import run_bench
 

@@ -158,14 +158,16 @@ def agreement_with(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarr
     }
 
 
-def measure(settings: Settings, quick: bool = False, model_dir: Path | None = None) -> dict[str, Any]:
-    """The model-speed section of the report."""
+def measure(
+    settings: Settings, quick: bool = False, model_dir: Path | None = None, threads: int | None = None
+) -> dict[str, Any]:
+    """The model-speed section of the report (``threads``: default the usable cores, as served)."""
     sizes = QUICK if quick else FULL
     version_dir = Path(model_dir) if model_dir is not None else sentiment_version_dir(settings)
     if not is_classifier_dir(version_dir):
         raise ValueError(f"{version_dir} is not a fine-tuned classifier folder (models/sentiment/classifier.py); "
                          "pass --model-dir")
-    threads = default_threads()
+    threads = threads or default_threads()
     batch = settings.batch_max_size
     data = held_out(settings.data_dir, sizes)
     texts = list(data.texts)
@@ -215,7 +217,8 @@ def measure(settings: Settings, quick: bool = False, model_dir: Path | None = No
 
 
 def run_model_speed(
-    settings: Settings, out_dir: Path, quick: bool, command: str, model_dir: Path | None = None
+    settings: Settings, out_dir: Path, quick: bool, command: str, model_dir: Path | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Measure, write ``model_speed.json`` to ``out_dir`` and print the summary."""
     report: dict[str, Any] = {
@@ -225,7 +228,7 @@ def run_model_speed(
         "hardware": describe_hardware(),
     }
     started = time.perf_counter()
-    report["model_speed"] = measure(settings, quick, model_dir)
+    report["model_speed"] = measure(settings, quick, model_dir, threads)
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["hardware"]["load_average_end"] = load_average()
     report["targets"] = reporting.targets(report)
