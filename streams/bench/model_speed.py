@@ -1,40 +1,64 @@
-"""`channelpulse bench --model-speed`: the CPU speed of the sentiment model (raw MiniLM encoder + the
-serving version's head) under plain torch fp32, ONNX Runtime fp32 and ONNX Runtime dynamic int8, on
-the same inputs (batch 64, 32 tokens, 2 threads), and each runtime's accuracy on the held-out
-sentences (the fixed test split of /work/shared/data/sentiment)."""
+"""`channelpulse bench --model-speed`: the sentiment classifier's speed under every runtime this machine
+offers (models/sentiment/runtime.py), against torch fp32 of the same model, in one run.
+
+* Model: ``--model-dir`` (a classifier folder), else the serving version (live repository, else
+  models/repository) when it is a fine-tuned classifier.
+* Sentences: a labelled held-out mix the training never sees, short tweets and longer reviews in a
+  seeded random arrival order: SemEval-2017 4A ``twitter-2016test`` and the VADER amazon review
+  sentences (a seeded sample of 800 of each), from ../shared/data.
+* Baseline: ``torch-fp32`` as a plain server runs it, each batch of ``batch_max_size`` sentences
+  padded to its longest. Candidates: every runtime, each with length-bucketed dynamic padding
+  (``torch-fp32`` too, so the gain of bucketing and of the runtime can be told apart).
+* Speed: the same batches (the first ``speed_rows`` sentences of the mix) through every runtime,
+  interleaved batch by batch so load from other work falls on all alike; sentences/s = sentences /
+  the sum of the per-batch medians. Accuracy: binary accuracy (neutral rows excluded) of each runtime
+  on every held-out sentence; agreement with torch fp32 (argmax, probabilities, embedding cosine).
+* Machine: ISA flags (/proc/cpuinfo), load averages at start and end, threads.
+"""
 
 from __future__ import annotations
 
-import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from channelpulse.config import Settings
 from models.contract import SENTIMENT_MODEL
-from models.sentiment.data import TextDataset, load_vader, split
+from models.sentiment.classifier import is_classifier_dir, read_meta
+from models.sentiment.data import TextDataset, load_vader
+from models.sentiment.evaluate import binary_accuracy
+from models.sentiment.runtime import SentimentRuntime, default_threads, load_runtime
+from models.sentiment.runtime_backends import CUDA_FP16, TORCH_FP32
+from models.sentiment.runtime_onnx import onnxruntime_available
+from models.sentiment.runtime_select import ISA_FLAGS, cpu_candidates, cpu_flags, isa_label
+from models.sentiment.sources import dedupe_by_id, load_semeval
 from streams.bench import report as reporting
-from streams.bench.hardware import describe_hardware
+from streams.bench.hardware import describe_hardware, load_average
 from streams.bench.limits import latest_version_dir
-from streams.bench.onnx_runtimes import (
-    EncoderWithHead,
-    Predict,
-    export_onnx,
-    onnx_predict,
-    quantize_int8,
-    torch_predict,
-)
 
-BATCH = 64
-TOKENS = 32
-THREADS = 2
-EVAL_MAX_TOKENS = 128
-RUNTIMES = ("torch_fp32", "onnxruntime_fp32", "onnxruntime_int8")
-VADER_FILES = ("vader_movie_snippets.tsv", "vader_amazon_snippets.tsv")
+BASELINE = "torch-fp32-padded"
+"""torch fp32, every batch padded to its longest sentence: the model as a plain server runs it."""
+TWEETS_FILE = "sentiment_train/semeval2017_task4a/Subtask_A/twitter-2016test-A.txt"
+REVIEWS_FILE = "sentiment/vader_amazon_snippets.tsv"
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    tweets: int
+    reviews: int | None
+    speed_rows: int
+    reps: int
+
+
+FULL = Sizes(tweets=800, reviews=800, speed_rows=384, reps=3)
+QUICK = Sizes(tweets=120, reviews=120, speed_rows=128, reps=1)
 
 
 def sentiment_version_dir(settings: Settings) -> Path:
@@ -48,106 +72,165 @@ def sentiment_version_dir(settings: Settings) -> Path:
     )
 
 
-def held_out(data_dir: Path) -> TextDataset:
-    """The test split of both VADER sentence files."""
-    return TextDataset.concat([split(load_vader(data_dir / "sentiment" / name))[1] for name in VADER_FILES])
+def held_out(data_dir: Path, sizes: Sizes = FULL, seed: int = SEED) -> TextDataset:
+    """Tweets (a seeded sample of SemEval 2016test) and review sentences (VADER amazon), shuffled."""
+    rng = np.random.default_rng(seed)
+    tweets = dedupe_by_id(load_semeval(data_dir / TWEETS_FILE))
+    tweets = tweets.subset(np.sort(rng.permutation(len(tweets))[: sizes.tweets]), "semeval twitter-2016test")
+    reviews = load_vader(data_dir / REVIEWS_FILE)
+    if sizes.reviews is not None:
+        reviews = reviews.subset(np.sort(rng.permutation(len(reviews))[: sizes.reviews]), reviews.source)
+    mixed = TextDataset.concat([tweets, reviews])
+    return mixed.subset(rng.permutation(len(mixed)), f"{tweets.source} ({len(tweets)}) + {reviews.source} "
+                        f"({len(reviews)}), shuffled (seed {seed})")
 
 
-def time_batches(runtimes: dict[str, Predict], ids: np.ndarray, mask: np.ndarray, reps: int) -> dict[str, list[float]]:
-    """Seconds per call of each runtime on the same batch, interleaved so that load from other work on
-    the machine falls on every runtime alike (after two untimed calls each)."""
-    for predict in runtimes.values():
-        for _ in range(2):
-            predict(ids, mask)
-    times: dict[str, list[float]] = {name: [] for name in runtimes}
-    for _ in range(reps):
-        for name, predict in runtimes.items():
-            started = time.perf_counter()
-            predict(ids, mask)
-            times[name].append(time.perf_counter() - started)
-    return times
+def batches_of(texts: list[str], size: int) -> list[list[str]]:
+    return [texts[i : i + size] for i in range(0, len(texts), size)]
 
 
-def accuracy(predict: Predict, tokenizer: Any, texts: list[str], labels: np.ndarray) -> float:
-    """Share of ``texts`` whose most probable label is the true one (batches of similar length)."""
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    predicted = np.empty(len(texts), dtype=np.int64)
-    for start in range(0, len(texts), BATCH):
-        idx = order[start : start + BATCH]
-        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=EVAL_MAX_TOKENS,
-                        return_tensors="np")
-        probs = predict(enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64))
-        predicted[idx] = probs.argmax(axis=1)
-    return float((predicted == labels).mean())
+def time_batches(
+    runtimes: dict[str, SentimentRuntime], batches: list[list[str]], reps: int
+) -> dict[str, dict[str, float]]:
+    """Seconds each runtime needs for all ``batches`` (``median``: the sum of each batch's median of
+    ``reps`` calls; ``best``: of each batch's fastest call, what it does when the machine's other load
+    leaves it alone), the runtimes interleaved call by call after one untimed call each."""
+    for rt in runtimes.values():
+        rt.predict(batches[0])
+    totals = {name: {"median": 0.0, "best": 0.0} for name in runtimes}
+    with tqdm(total=len(batches) * reps * len(runtimes), desc="timing", unit="batch", leave=False) as bar:
+        for batch in batches:
+            times: dict[str, list[float]] = {name: [] for name in runtimes}
+            for _ in range(reps):
+                for name, rt in runtimes.items():
+                    started = time.perf_counter()
+                    rt.predict(batch)
+                    times[name].append(time.perf_counter() - started)
+                    bar.update()
+            for name in runtimes:
+                totals[name]["median"] += float(np.median(times[name]))
+                totals[name]["best"] += min(times[name])
+    return totals
 
 
-def measure(settings: Settings, quick: bool = False, workdir: Path | None = None) -> dict[str, Any]:
-    """The model-speed section of the report."""
-    from models.sentiment.model import SentimentModel
+def predict_all(rt: SentimentRuntime, texts: list[str], batch: int, desc: str) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and embeddings of every text, ``batch`` sentences a call in arrival order."""
+    probs, embeddings = [], []
+    for chunk in tqdm(batches_of(texts, batch), desc=desc, unit="batch", leave=False):
+        p, e = rt.predict(chunk)
+        probs.append(p)
+        embeddings.append(e)
+    return np.concatenate(probs), np.concatenate(embeddings)
 
-    torch.set_num_threads(THREADS)
-    version_dir = sentiment_version_dir(settings)
-    model = SentimentModel.load(version_dir, device="cpu")
-    tokenizer = model.encoder.tokenizer
-    module = EncoderWithHead(model.encoder.model, model.head).eval()
-    test = held_out(settings.data_dir)
-    n_eval = 256 if quick else len(test)
-    texts, labels = list(test.texts[:n_eval]), test.labels[:n_eval]
-    enc = tokenizer(list(test.texts[:BATCH]), padding="max_length", truncation=True, max_length=TOKENS,
-                    return_tensors="np")
-    ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        fp32 = export_onnx(module, ids, mask, Path(tmp) / "sentiment.onnx")
-        int8 = quantize_int8(fp32, Path(tmp) / "sentiment.int8.onnx")
-        runtimes = {
-            "torch_fp32": torch_predict(module),
-            "onnxruntime_fp32": onnx_predict(fp32, THREADS),
-            "onnxruntime_int8": onnx_predict(int8, THREADS),
-        }
-        times = time_batches(runtimes, ids, mask, reps=5 if quick else 30)
-        accuracies = {name: accuracy(p, tokenizer, texts, labels) for name, p in runtimes.items()}
-        reference = model.predict(texts[:BATCH], batch_size=BATCH)[0]
-        sub = tokenizer(texts[:BATCH], padding=True, truncation=True, max_length=EVAL_MAX_TOKENS, return_tensors="np")
-        ours = runtimes["torch_fp32"](sub["input_ids"].astype(np.int64), sub["attention_mask"].astype(np.int64))
-        sizes = {"onnxruntime_fp32": fp32.stat().st_size, "onnxruntime_int8": int8.stat().st_size}
-    base_ms = float(np.median(times["torch_fp32"])) * 1000
-    figures: dict[str, Any] = {}
-    for name in RUNTIMES:
-        ms = float(np.median(times[name])) * 1000
-        figures[name] = {
-            "batch_ms": round(ms, 2),
-            "batch_p90_ms": round(float(np.percentile(times[name], 90)) * 1000, 2),
-            "sentences_per_s": round(BATCH / ms * 1000, 1),
-            "speedup": round(base_ms / ms, 2),
-            "accuracy": round(accuracies[name], 4),
-            "accuracy_drop_points": round((accuracies["torch_fp32"] - accuracies[name]) * 100, 2),
-            **({"file_mib": round(sizes[name] / 2**20, 1)} if name in sizes else {}),
-        }
-    within = [n for n in RUNTIMES[1:] if figures[n]["accuracy_drop_points"] <= 1.0] or list(RUNTIMES[1:])
-    best = max(within, key=lambda n: figures[n]["speedup"])
+
+def candidate_runtimes() -> list[str]:
+    """Every runtime this machine can run (cuda-fp16 only with a CUDA device)."""
+    out = cpu_candidates(cpu_flags(), onnxruntime_available())
+    return [*out, CUDA_FP16] if torch.cuda.is_available() else out
+
+
+def figures_for(
+    seconds: dict[str, float], rows: int, base: dict[str, float], bucketed_fp32: dict[str, float],
+    accuracy: float, base_accuracy: float, agreement: dict[str, float],
+) -> dict[str, Any]:
+    """One runtime's line: speed (from median calls; ``*_best`` from the fastest call of each batch)
+    against the baseline and against bucketed torch fp32, accuracy lost, agreement."""
     return {
-        "version_dir": str(version_dir),
-        "encoder": model.meta.get("encoder", {}).get("checkpoint"),
-        "batch": BATCH,
-        "tokens": TOKENS,
-        "threads": THREADS,
-        "timed_calls": len(times["torch_fp32"]),
-        "held_out": {"sentences": n_eval, "of": len(test), "source": test.source, "eval_max_tokens": EVAL_MAX_TOKENS},
-        "torch_graph_vs_model_max_abs_diff": float(np.abs(ours - reference).max()),
+        "sentences_per_s": round(rows / seconds["median"], 1),
+        "sentences_per_s_best": round(rows / seconds["best"], 1),
+        "seconds": round(seconds["median"], 3),
+        "speedup": round(base["median"] / seconds["median"], 2),
+        "speedup_best": round(base["best"] / seconds["best"], 2),
+        "speedup_vs_bucketed_torch_fp32": round(bucketed_fp32["median"] / seconds["median"], 2),
+        "binary_accuracy": round(accuracy, 4),
+        "accuracy_drop_points": round((base_accuracy - accuracy) * 100, 2),
+        **agreement,
+    }
+
+
+def agreement_with(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """How close a runtime's outputs are to torch fp32's on the same sentences."""
+    cosine = (got[1] * reference[1]).sum(axis=1)
+    return {
+        "argmax_agreement": round(float((got[0].argmax(1) == reference[0].argmax(1)).mean()), 4),
+        "max_abs_prob_diff": round(float(np.abs(got[0] - reference[0]).max()), 4),
+        "min_embedding_cosine": round(float(cosine.min()), 5),
+    }
+
+
+def measure(
+    settings: Settings, quick: bool = False, model_dir: Path | None = None, threads: int | None = None
+) -> dict[str, Any]:
+    """The model-speed section of the report (``threads``: default the usable cores, as served)."""
+    sizes = QUICK if quick else FULL
+    version_dir = Path(model_dir) if model_dir is not None else sentiment_version_dir(settings)
+    if not is_classifier_dir(version_dir):
+        raise ValueError(f"{version_dir} is not a fine-tuned classifier folder (models/sentiment/classifier.py); "
+                         "pass --model-dir")
+    threads = threads or default_threads()
+    batch = settings.batch_max_size
+    data = held_out(settings.data_dir, sizes)
+    texts = list(data.texts)
+    names = candidate_runtimes()
+    load_s: dict[str, float] = {}
+    runtimes: dict[str, SentimentRuntime] = {}
+    for name in tqdm(names, desc="loading runtimes", unit="runtime", leave=False):
+        started = time.perf_counter()
+        runtimes[name] = load_runtime(version_dir, name, "cuda" if name == CUDA_FP16 else "cpu",
+                                      threads=threads, max_rows=batch)
+        load_s[name] = round(time.perf_counter() - started, 2)
+    fp32 = runtimes[TORCH_FP32]
+    timed = {BASELINE: SentimentRuntime(fp32.backend, fp32.tokenizer, TORCH_FP32, fp32.dim, fp32.max_length,
+                                        batch, bucketing=False), **runtimes}
+    speed_texts = texts[: sizes.speed_rows]
+    seconds = time_batches(timed, batches_of(speed_texts, batch), sizes.reps)
+    outputs = {name: predict_all(rt, texts, batch, f"accuracy {name}") for name, rt in runtimes.items()}
+    accuracy = {name: binary_accuracy(out[0], data.labels) for name, out in outputs.items()}
+    base = outputs[TORCH_FP32]
+    figures = {
+        BASELINE: figures_for(seconds[BASELINE], len(speed_texts), seconds[BASELINE], seconds[TORCH_FP32],
+                              accuracy[TORCH_FP32], accuracy[TORCH_FP32], agreement_with(base, base)),
+    }
+    for name in runtimes:
+        figures[name] = figures_for(seconds[name], len(speed_texts), seconds[BASELINE], seconds[TORCH_FP32],
+                                    accuracy[name], accuracy[TORCH_FP32], agreement_with(base, outputs[name]))
+    within = [n for n in runtimes if figures[n]["accuracy_drop_points"] <= reporting.MAX_ACCURACY_DROP_POINTS]
+    best = max(within or list(runtimes), key=lambda n: figures[n]["speedup"])
+    tokens = [len(ids) for ids in fp32.token_ids(speed_texts)]
+    flags = cpu_flags()
+    return {
+        "model_dir": str(version_dir),
+        "model_version": str(read_meta(version_dir).get("version")),
+        "batch": batch,
+        "threads": threads,
+        "reps_per_batch": sizes.reps,
+        "speed_sentences": len(speed_texts),
+        "speed_tokens": {"mean": round(float(np.mean(tokens)), 1), "p50": int(np.median(tokens)),
+                         "p90": int(np.percentile(tokens, 90)), "max": int(max(tokens))},
+        "held_out": {"rows": len(data), "polar_rows": int((data.labels != 1).sum()), "source": data.source},
+        "isa": {"label": isa_label(flags), "flags": [f for f in ISA_FLAGS if f in flags],
+                "all_cpu_flags": " ".join(sorted(flags))},
+        "load_s": load_s,
         "runtimes": figures,
         "best": {"runtime": best, **{k: figures[best][k] for k in ("speedup", "accuracy_drop_points")}},
     }
 
 
-def run_model_speed(settings: Settings, out_dir: Path, quick: bool, command: str) -> dict[str, Any]:
+def run_model_speed(
+    settings: Settings, out_dir: Path, quick: bool, command: str, model_dir: Path | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """Measure, write ``model_speed.json`` to ``out_dir`` and print the summary."""
     report: dict[str, Any] = {
         "command": command,
         "mode": "quick" if quick else "full",
         "started_at": datetime.now(timezone.utc).isoformat(),
         "hardware": describe_hardware(),
-        "model_speed": measure(settings, quick),
     }
+    started = time.perf_counter()
+    report["model_speed"] = measure(settings, quick, model_dir, threads)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["hardware"]["load_average_end"] = load_average()
     report["targets"] = reporting.targets(report)
     path = reporting.write_json(report, out_dir, "model_speed.json")
     for line in reporting.summary_lines(report):

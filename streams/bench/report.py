@@ -118,9 +118,13 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      f"lag 0 after {lag['lag_zero_s']}s, drain {_fmt(lag['drain_events_per_s'])}/s")
     speed = report.get("model_speed")
     if speed and "runtimes" in speed:
+        lines.append(f"model speed: {speed['model_dir']} (version {speed['model_version']}), batches of "
+                     f"{speed['batch']}, {speed['threads']} threads, isa {speed['isa']['label']}")
         for runtime, figures in speed["runtimes"].items():
-            lines.append(f"model speed {runtime:<18} {figures['batch_ms']:>8.1f} ms/batch  x{figures['speedup']:.2f}  "
-                         f"accuracy {figures['accuracy']:.4f} ({figures['accuracy_drop_points']:+.2f} points lost)")
+            lines.append(f"model speed {runtime:<18} {figures['sentences_per_s']:>8.1f} sentences/s  "
+                         f"x{figures['speedup']:.2f} (fastest calls x{figures['speedup_best']:.2f})  "
+                         f"binary accuracy {figures['binary_accuracy']:.4f} "
+                         f"({figures['accuracy_drop_points']:+.2f} points lost)")
     for target in report.get("targets", []):
         state = {True: "met", False: "NOT met", None: "not measured"}[target["met"]]
         lines.append(f"target {target['target']} {target['goal']}: {_fmt(target['measured'], '.3g')} -> {state}")

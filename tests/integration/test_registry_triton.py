@@ -1,9 +1,10 @@
-"""Promotion and rollback against the real Triton: a version 2 is added to the live repository,
+"""Promotion and rollback against the real Triton: a new version is added to the live repository,
 promoted, checked to be what Triton serves, rolled back, checked again, while a loop of inference
 requests keeps running through both swaps and must never fail.
 
-Two models: a tiny Python-backend probe model created for this test (always), and the sentiment
-model, its version 1 copied to version 2 (when the live repository has a trained version 1)."""
+Two models: a tiny Python-backend probe model created for this test (always, version 1 -> 2), and the
+sentiment model, its served version copied to the next one (when the live repository serves a trained
+version)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def _post(url: str) -> None:
 
 @pytest.fixture(params=[PROBE, contract.SENTIMENT_MODEL])
 def target(request: pytest.FixtureRequest, stack: Settings) -> Iterator[Target]:
-    """Version 1 of the model under test, loaded; afterwards the repository is as it was."""
+    """The model under test with its served version loaded; afterwards the repository is as it was."""
     live = stack.model_repository
     if request.param == PROBE:
         probe_dir = live / PROBE
@@ -126,14 +127,16 @@ def target(request: pytest.FixtureRequest, stack: Settings) -> Iterator[Target]:
             shutil.rmtree(probe_dir)
         return
     model_dir = live / contract.SENTIMENT_MODEL
-    if not (model_dir / "1" / "head.safetensors").is_file():
-        pytest.skip("the live repository has no trained sentiment version 1 (channelpulse train sentiment)")
+    served = ModelRepository(live).served_versions(contract.SENTIMENT_MODEL)
+    if not served or not (model_dir / str(served[-1]) / "meta.json").is_file():
+        pytest.skip("the live repository serves no trained sentiment version (channelpulse train sentiment)")
     config_before = (model_dir / "config.pbtxt").read_text()
+    versions_before = {p.name for p in model_dir.iterdir() if p.is_dir()}
     try:
         yield Target(contract.SENTIMENT_MODEL, _sentiment_infer)
     finally:
         for extra in model_dir.iterdir():
-            if extra.is_dir() and extra.name.isdigit() and extra.name != "1":
+            if extra.is_dir() and extra.name.isdigit() and extra.name not in versions_before:
                 shutil.rmtree(extra)
         (model_dir / "config.pbtxt").write_text(config_before)
         (model_dir / "served_history.json").unlink(missing_ok=True)
@@ -147,28 +150,31 @@ def _served(settings: Settings, infer: Infer) -> str:
 def test_promote_and_rollback_swap_versions_live(stack: Settings, target: Target, tmp_path: Path) -> None:
     repository = ModelRepository(stack.model_repository)
     registry = ModelRegistry(repository, TritonHttpControl(http_url(stack), timeout_s=300), ready_timeout_s=300)
-    assert _served(stack, target.infer) == "1"
+    base = int(_served(stack, target.infer))
+    assert repository.served_versions(target.model) == [base]
 
     artifacts = tmp_path / "artifacts"
-    shutil.copytree(repository.version_dir(target.model, 1), artifacts)
+    shutil.copytree(repository.version_dir(target.model, base), artifacts)
     (artifacts / "model.py").unlink()  # the registry copies the adapter from the served version
     meta = json.loads((artifacts / "meta.json").read_text()) if (artifacts / "meta.json").exists() else {}
     added = registry.add_version(target.model, artifacts, {**meta, "note": "registry integration test"})
-    assert added.version == 2 and not added.served
-    assert (added.path / "model.py").read_bytes() == (repository.version_dir(target.model, 1) / "model.py").read_bytes()
+    new = added.version
+    assert new == max(repository.version_numbers(target.model)) > base and not added.served
+    adapter = (repository.version_dir(target.model, base) / "model.py").read_bytes()
+    assert (added.path / "model.py").read_bytes() == adapter
 
     loop = RequestLoop(stack, target.infer)
     worker = threading.Thread(target=loop.run, daemon=True)
     worker.start()
     try:
         time.sleep(1.0)
-        promoted = registry.promote(target.model, 2, note="integration test")
-        assert (promoted.version, promoted.previous, promoted.verified) == (2, 1, True)
-        assert _served(stack, target.infer) == "2"
+        promoted = registry.promote(target.model, new, note="integration test")
+        assert (promoted.version, promoted.previous, promoted.verified) == (new, base, True)
+        assert _served(stack, target.infer) == str(new)
         time.sleep(1.0)
         rolled = registry.rollback(target.model, note="integration test")
-        assert (rolled.version, rolled.previous, rolled.verified) == (1, 2, True)
-        assert _served(stack, target.infer) == "1"
+        assert (rolled.version, rolled.previous, rolled.verified) == (base, new, True)
+        assert _served(stack, target.infer) == str(base)
         time.sleep(1.0)
     finally:
         loop.stop.set()
@@ -176,10 +182,10 @@ def test_promote_and_rollback_swap_versions_live(stack: Settings, target: Target
 
     print(f"{target.model}: {len(loop.versions)} requests during the swaps, {len(loop.failures)} failed")
     assert loop.failures == [], loop.failures[:5]
-    assert {"1", "2"} <= set(loop.versions), f"{len(loop.versions)} requests, versions {set(loop.versions)}"
-    assert loop.versions[-1] == "1"
-    assert registry.history(target.model).stack == [1]
+    assert {str(base), str(new)} <= set(loop.versions), f"{len(loop.versions)} requests, versions {set(loop.versions)}"
+    assert loop.versions[-1] == str(base)
+    assert registry.history(target.model).stack == [base]
     assert [e["action"] for e in registry.history(target.model).events] == ["promote", "rollback"]
     control = TritonHttpControl(http_url(stack))
-    assert control.version_ready(target.model, 1)
-    assert not control.version_ready(target.model, 2)  # unloaded by the rollback
+    assert control.version_ready(target.model, base)
+    assert not control.version_ready(target.model, new)  # unloaded by the rollback

@@ -1,4 +1,5 @@
-"""(a) The model alone: the same batches scored in this process by the code Triton's adapter wraps."""
+"""(a) The model alone: the same batches scored in this process by the code Triton's adapter wraps
+(for the sentiment classifier: the same runtime, chosen the same way)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ Runner = Callable[..., Any]
 def load_runner(pipeline: str, version_dir: Path) -> Runner:
     """The in-process scoring call of ``pipeline`` for the version in ``version_dir``."""
     if pipeline == "sentiment":
+        from models.sentiment.classifier import is_classifier_dir
+
+        if is_classifier_dir(version_dir):
+            return ServedSentiment(version_dir)
         from models.sentiment.model import SentimentModel
 
         model = SentimentModel.load(version_dir)
@@ -31,6 +36,22 @@ def load_runner(pipeline: str, version_dir: Path) -> Runner:
         detector = OnlineDetector(OnlineParams.from_meta(version_dir / "meta.json"))
         return lambda states, values, times: detector.run(detector.adopt(states), values, times)
     raise ValueError(f"pipeline {pipeline!r} has no model")
+
+
+class ServedSentiment:
+    """The fine-tuned classifier under the runtime Triton's adapter picks (models/sentiment/runtime.py:
+    $CHANNELPULSE_SENTIMENT_RUNTIME, else auto), on CUDA when there is one; ``info`` says which."""
+
+    def __init__(self, version_dir: Path) -> None:
+        import torch
+
+        from models.sentiment.runtime import load_runtime, runtime_info
+
+        self.runtime = load_runtime(version_dir, None, "cuda" if torch.cuda.is_available() else "cpu")
+        self.info = runtime_info(self.runtime)
+
+    def __call__(self, texts: list[str]) -> Any:
+        return self.runtime.predict(texts)
 
 
 def measure_model(runner: Runner, batches: list[Batch], duration_s: float) -> dict[str, Any]:
@@ -49,7 +70,9 @@ def measure_model(runner: Runner, batches: list[Batch], duration_s: float) -> di
         events += batch_events(batch)
         calls += 1
     elapsed = time.perf_counter() - started
+    info = getattr(runner, "info", None)
     return {
+        **({"runtime": info} if info else {}),
         "events_per_s": round(events / elapsed, 2),
         "batches": calls,
         "batch_size": round(events / calls, 1),

@@ -37,3 +37,14 @@ def test_the_anomaly_detector_runs_alone_on_pipeline_requests() -> None:
     times = np.tile([0.0, 60.0, 120.0], (8, 1))
     scores, flags = load_runner("sensors", version)(np.zeros((8, 1)), values, times)
     assert scores.shape == (8, 3) and flags.dtype == bool
+
+
+def test_latest_version_is_one_the_config_serves(tmp_path: Path) -> None:
+    for version in ("1", "2"):
+        (tmp_path / "sentiment" / version).mkdir(parents=True)
+        (tmp_path / "sentiment" / version / "model.py").write_text("")
+    config = tmp_path / "sentiment" / "config.pbtxt"
+    config.write_text('name: "sentiment"\nversion_policy: { specific: { versions: [ 1 ] } }\n')
+    assert latest_version_dir(tmp_path, "sentiment") == tmp_path / "sentiment" / "1"
+    config.write_text('name: "sentiment"\n')  # no policy: Triton serves the latest
+    assert latest_version_dir(tmp_path, "sentiment") == tmp_path / "sentiment" / "2"
