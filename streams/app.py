@@ -95,6 +95,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=5.0)(runtime.report_lag)
     app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
+    app.timer(interval=settings.drift_tick_s)(runtime.tick_drift)
     return app, runtime
 
 
@@ -175,6 +176,10 @@ class WorkerRuntime:
             await self.app.producer.send(
                 self.settings.topic_observations, None, tick, partition=partition, timestamp=None, headers=None
             )
+
+    async def tick_drift(self) -> None:
+        """Drift cooldowns end on time even without new windows (a reminder request, if due)."""
+        await self.produce(self.drift.tick())
 
     async def flush_lake(self) -> None:
         if self.lake.flush_due():
