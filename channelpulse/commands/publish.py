@@ -26,7 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     src.add_argument("--file", type=Path, help="JSON-lines file, one event per line")
     src.add_argument("--sample", type=int, metavar="N", help="publish N generated mixed events")
     pub.add_argument("--malformed", type=float, default=0.05, help="share of malformed sample events")
-    pub.add_argument("--rate", type=float, default=0.0, help="events per second (0: as fast as possible)")
+    pub.add_argument(
+        "--rate", type=float, default=0.0,
+        help="events per second (0: as fast as possible); sample event times advance at this rate",
+    )
     pub.add_argument("--seed", type=int, default=7, help="random seed of the sample stream")
     pub.set_defaults(func=run_publish)
 
@@ -78,7 +81,7 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
 
             stream = SampleStream(settings, seed=args.seed, malformed_share=args.malformed)
             records = [(r.topic, r.key, r.value) for r in stream.catalog_records()]
-            records += [(r.topic, r.key, r.value) for r in stream.records(args.sample)]
+            records += [(r.topic, r.key, r.value) for r in stream.records(args.sample, args.rate)]
         futures = []
         for topic, key, value in records:
             futures.append(prod.send(topic, key=key, value=value))
