@@ -17,12 +17,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "each alert printed in full beside the analytics window that raised it. Ends when the producer is done "
         "and outputs go quiet, then stops the worker and the stack (unless --keep-running; Ctrl-C also stops).",
     )
-    parser.add_argument("--events", type=int, default=6000, help="sample events to publish")
-    parser.add_argument("--rate", type=float, default=50.0, help="events per second")
+    parser.add_argument("--events", type=int, default=5400, help="sample events to publish")
+    parser.add_argument("--rate", type=float, default=30.0, help="events per second")
     parser.add_argument(
-        "--window-s", type=float, default=10.0,
-        help="analytics window of the demo's worker, seconds (the surge detector needs 5 windows of baseline "
-        "before the surge; production default CHANNELPULSE_ANALYTICS_WINDOW_S=60)",
+        "--window-s", type=float, default=15.0,
+        help="analytics window (and allowed lateness) of the demo's worker, seconds: the surge detector needs "
+        "5 windows of baseline before the surge (production default CHANNELPULSE_ANALYTICS_WINDOW_S=60)",
     )
     parser.add_argument("--keep-running", action="store_true", help="leave the stack and worker running")
     parser.set_defaults(func=run)
