@@ -7,8 +7,9 @@ generator. A share of records is malformed in varied ways, to show the dead-lett
 What a brand monitor comes for is in it too:
 
 * a **negative surge** on one channel (:class:`SurgePlan`, by default ``social:twitter`` from 60 %
-  to 80 % of the stream): more posts there, all of them clearly negative sentences (VADER rating
-  <= -1.5), so the channel's negative share jumps well above its baseline;
+  to 80 % of the stream): the brand's channel, whose posts are otherwise neutral to positive
+  sentences (VADER rating > -0.5), gets more posts, all of them clearly negative (rating <= -1.5),
+  so its negative share jumps well above its baseline;
 * **financial headlines** now and then (Twitter Financial News headlines from
   ../shared/data/sentiment_train, links removed; built-in headlines when that file is absent) on
   the ``news:markets`` channel.
@@ -40,6 +41,8 @@ HEADLINE_SHARE = 0.08
 """Share of social posts that are financial headlines on :data:`MARKETS_CHANNEL`."""
 NEGATIVE_RATING = -1.5
 """VADER mean rating at or below which a sentence is clearly negative (the surge's posts)."""
+SOCIAL_WEIGHTS = (0.65, 0.35)
+"""How social posts split between social:twitter and social:reddit."""
 FINANCE_FILE = Path("sentiment_train") / "twitter_financial_news_sentiment" / "sent_train.csv"
 BUILTIN_HEADLINES = (
     "Shares of the retailer slide 8% after it cuts its full-year outlook",
@@ -178,6 +181,7 @@ class SampleStream:
         self.surge = surge
         self.sentences = load_sentences(settings.data_dir)
         self.negative = [(text, r) for text, r in self.sentences if r <= NEGATIVE_RATING]
+        self.upbeat = [(text, r) for text, r in self.sentences if r > -0.5]
         self.headlines = load_headlines(settings.data_dir)
         self.series = load_sensor_series(settings.data_dir)
         # the served recommender (version 1) was trained on this generator's catalog: same seed, same items
@@ -250,8 +254,12 @@ class SampleStream:
             channel, (text, _) = self.surge.channel, self.rng.choice(self.negative)
         elif kind == "social" and self.rng.random() < HEADLINE_SHARE:
             channel, text = MARKETS_CHANNEL, self.rng.choice(self.headlines)
+        elif kind == "social":
+            channel = self.rng.choices(CHANNELS[3:5], SOCIAL_WEIGHTS)[0]
+            calm = self.surge is not None and channel == self.surge.channel
+            text, rating = self.rng.choice(self.upbeat if calm else self.sentences)
         else:
-            channel = self.rng.choice(CHANNELS[:3] if kind == "review" else CHANNELS[3:5])
+            channel = self.rng.choice(CHANNELS[:3])
             text, rating = self.rng.choice(self.sentences)
         event: dict[str, Any] = {"event_id": event_id, "channel": channel, "occurred_at": occurred, "text": text}
         if kind == "review":
