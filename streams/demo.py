@@ -3,8 +3,8 @@
 The sample stream carries a negative surge on one channel and financial headlines (streams/sample.py);
 the demo prints every ``alerts`` record in full as it arrives, with the ``analytics.channels`` window
 that raised it, and the surging channel's windows as they close. Its worker runs analytics windows of
-``window_s`` seconds (15 by default, against 60 in production) with as much allowed lateness, so the
-surge detector's baseline (5 windows) forms and the surge is seen within about three minutes.
+``window_s`` seconds (15 by default, against 60 in production) with two windows of allowed lateness,
+so the surge detector's baseline (5 windows) forms and the surge is seen within about three minutes.
 """
 
 from __future__ import annotations
@@ -101,9 +101,9 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool, window_s:
     print(
         f"[demo] stack up: kafka {info['kafka']}, triton {info['triton_grpc']}, prometheus {info['prometheus']}"
     )
-    # short windows, and as much lateness as a window: a busy CPU delays sentiment scores (and their
-    # observations) behind the click path, and a late observation is dropped from its window
-    lateness_s = max(settings.analytics_lateness_s, window_s)
+    # short windows, and two of them of lateness: on a busy CPU sentiment scores (and their
+    # observations) fall behind the click path, and a late observation is dropped from its window
+    lateness_s = max(settings.analytics_lateness_s, 2 * window_s)
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",

@@ -267,5 +267,6 @@ class SampleStream:
             event.update(item_id=item, rating=rating_to_stars(rating), language="en")
             return event, item
         network = "twitter" if channel == MARKETS_CHANNEL else channel.split(":")[1]
-        event.update(network=network, author=f"user{self.rng.randrange(500)}")
-        return event, channel
+        author = f"user{self.rng.randrange(500)}"
+        event.update(network=network, author=author)
+        return event, author  # keyed by author: a surge on one channel spreads over the partitions

@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="events per second")
     parser.add_argument(
         "--window-s", type=float, default=15.0,
-        help="analytics window (and allowed lateness) of the demo's worker, seconds: the surge detector needs "
-        "5 windows of baseline before the surge (production default CHANNELPULSE_ANALYTICS_WINDOW_S=60)",
+        help="analytics window of the demo's worker, seconds (allowed lateness: two windows); the surge detector "
+        "needs 5 windows of baseline before the surge (production default CHANNELPULSE_ANALYTICS_WINDOW_S=60)",
     )
     parser.add_argument("--keep-running", action="store_true", help="leave the stack and worker running")
     parser.set_defaults(func=run)
