@@ -193,6 +193,9 @@ def test_a_rejected_mild_shift_does_not_block_a_strong_one_inside_the_cooldowns(
 
     # 1. the mild shift: one request, its candidate rejected
     publish(s, s.topic_reviews, review_records(mild, "mild"))
+    wait_until(lambda: len(topic_values(s, s.topic_sentiment)) >= MILD, 600, "the mild phase scored")
+    mild_p = [r["p_value"] for r in topic_values(s, s.topic_drift_reports)]
+    wait_until(lambda: bool(topic_values(s, s.topic_retrain_requests)), 60, f"a request (mild windows p = {mild_p})")
     wait_until(lambda: bool(decisions(s)), 900, "the decision on the mild shift")
     [first] = decisions(s)
     assert first["action"] == "rejected", first
@@ -201,8 +204,18 @@ def test_a_rejected_mild_shift_does_not_block_a_strong_one_inside_the_cooldowns(
 
     # 2. the strong shift, inside both cooldowns: an escalation, run at once, promoted
     publish(s, s.topic_reviews, review_records(strong, "strong"))
-    wait_until(lambda: len(decisions(s)) >= 2, 900, "the decision on the strong shift")
     wait_until(lambda: len(topic_values(s, s.topic_sentiment)) >= MILD + STRONG, 600, "the strong phase scored")
+
+    def strong_p_values() -> list[float]:
+        return [r["p_value"] for r in topic_values(s, s.topic_drift_reports)
+                if r["version"] == str(start_version) and r["window_index"] >= MILD // s.drift_window]
+
+    def escalated() -> bool:
+        return any(r["trigger"] == "escalation" for r in topic_values(s, s.topic_retrain_requests))
+
+    wait_until(escalated, 60, f"an escalation request (mild evidence {mild_requests[0]['evidence']:.1f}, "
+               f"strong windows p = {strong_p_values()})")
+    wait_until(lambda: len(decisions(s)) >= 2, 900, "the decision on the strong shift")
     updates = decisions(s)
     assert [u["action"] for u in updates] == ["rejected", "promoted"], updates
     promoted = updates[1]
@@ -214,9 +227,8 @@ def test_a_rejected_mild_shift_does_not_block_a_strong_one_inside_the_cooldowns(
     assert len(escalations) == 1 and escalations[0]["supersedes"] == mild_requests[0]["episode_id"]
     assert escalations[0]["evidence"] >= 3.0 * mild_requests[0]["evidence"]
     assert promoted["request_id"] == escalations[0]["request_id"]
-    strong_p = [r["p_value"] for r in topic_values(s, s.topic_drift_reports)
-                if r["version"] == str(start_version) and r["window_index"] >= MILD // s.drift_window]
-    print(f"strong-shift windows against version {start_version}: p = " + ", ".join(f"{p:.0e}" for p in strong_p))
+    print(f"mild episode evidence {mild_requests[0]['evidence']:.1f}; strong-shift windows against version "
+          f"{start_version}: p = " + ", ".join(f"{p:.0e}" for p in strong_p_values()))
 
     # 3. the new version serves new events; no second promotion, and it is better on the strong domain
     publish(s, s.topic_reviews, review_records(held_out.subset(np.arange(10)), "after"))
