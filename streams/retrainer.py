@@ -32,7 +32,7 @@ from streams.kafka_io import ensure_topics, producer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[RetrainRequest], ModelUpdate]
-ServedVersion = Callable[[str], "str | None"]
+ServedVersion = Callable[[str], str | None]
 """model -> the version serving now (None: none, or unknown)."""
 
 
