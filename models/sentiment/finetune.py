@@ -1,0 +1,219 @@
+"""Fine-tuning a :class:`SentimentClassifier` end to end (encoder + head), resumably.
+
+The loop: AdamW (encoder ``lr``, head ``head_lr``, weight decay on matrices only), linear warm-up
+over ``warmup_fraction`` of the steps then linear decay to 0, gradient clipping at 1.0,
+class-weighted cross-entropy (weights ``(n / (3 * n_class)) ** class_weight_power``, so 0.5 =
+square-root inverse frequency). Batches come from :func:`plan_batches`: a seeded shuffle, cut into
+chunks of ``sort_chunk`` batches that are sorted by length (dynamic padding pays for similar
+lengths), batch order shuffled again. The plan depends only on the seed and the data, so a run
+that resumes from ``work_dir/state.pt`` (written every ``checkpoint_every`` steps and after the
+last one: weights, optimiser, scheduler, step) continues exactly where it stopped; the caller
+removes the state once the version is written (:func:`clear_state`).
+
+``max_steps`` / ``max_seconds`` bound a run (the retrainer uses them); the learning-rate schedule
+is planned for the bounded step count, so a bounded run still decays to 0.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedTokenizerBase
+
+from models.sentiment.classifier import SentimentClassifier
+from models.sentiment.data import TextDataset
+from models.sentiment.labels import NUM_LABELS
+from models.sentiment.recipe_config import FineTuneConfig
+
+STATE_FILE = "state.pt"
+
+
+@dataclass(frozen=True)
+class FineTuneReport:
+    steps: int
+    planned_steps: int
+    examples: int
+    seconds: float
+    losses: list[float]
+    resumed_from: int
+    class_weights: list[float]
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.examples / self.seconds if self.seconds > 0 else float("nan")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "planned_steps": self.planned_steps,
+            "examples": self.examples,
+            "seconds": round(self.seconds, 1),
+            "examples_per_second": round(self.examples_per_second, 1),
+            "resumed_from_step": self.resumed_from,
+            "class_weights": [round(w, 4) for w in self.class_weights],
+            "final_loss_mean_50": round(float(np.mean(self.losses[-50:])), 4) if self.losses else None,
+        }
+
+
+def plan_batches(
+    texts: tuple[str, ...], batch_size: int, epochs: float, seed: int, sort_chunk: int
+) -> list[np.ndarray]:
+    """Row-index batches for ``epochs`` passes over ``texts`` (fractional epochs take a prefix of
+    the last pass): shuffled, length-sorted within chunks of ``sort_chunk`` batches, batches shuffled."""
+    rng = np.random.default_rng(seed)
+    lengths = np.array([len(t) for t in texts])
+    batches: list[np.ndarray] = []
+    passes = max(1, math.ceil(epochs))
+    for _ in range(passes):
+        order = rng.permutation(len(texts))
+        chunk = batch_size * sort_chunk
+        epoch_batches: list[np.ndarray] = []
+        for start in range(0, len(order), chunk):
+            part = order[start : start + chunk]
+            part = part[np.argsort(lengths[part], kind="stable")]
+            epoch_batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+        rng.shuffle(epoch_batches)
+        batches.extend(epoch_batches)
+    wanted = max(1, round(epochs * math.ceil(len(texts) / batch_size)))
+    return batches[:wanted]
+
+
+def class_weights(labels: np.ndarray, power: float) -> torch.Tensor:
+    """``(n / (3 * n_c)) ** power`` per class (a class absent from ``labels`` gets weight 1)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=NUM_LABELS).astype(np.float64)
+    weights = np.ones(NUM_LABELS)
+    present = counts > 0
+    weights[present] = (counts.sum() / (NUM_LABELS * counts[present])) ** power
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def _optimizer(model: SentimentClassifier, config: FineTuneConfig) -> torch.optim.AdamW:
+    word_embeddings = model.encoder.get_input_embeddings().weight
+    word_embeddings.requires_grad_(not config.freeze_word_embeddings)
+    groups: list[dict[str, Any]] = []
+    for module, lr in ((model.encoder, config.lr), (model.head, config.head_lr)):
+        trained = [p for p in module.parameters() if p.requires_grad]
+        decay = [p for p in trained if p.ndim >= 2]
+        no_decay = [p for p in trained if p.ndim < 2]
+        groups.append({"params": decay, "lr": lr, "weight_decay": config.weight_decay})
+        groups.append({"params": no_decay, "lr": lr, "weight_decay": 0.0})
+    return torch.optim.AdamW(groups)
+
+
+def _schedule(
+    optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup = max(1, round(warmup_fraction * total))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def fine_tune(
+    model: SentimentClassifier,
+    tokenizer: PreTrainedTokenizerBase,
+    train: TextDataset,
+    config: FineTuneConfig,
+    *,
+    work_dir: Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> FineTuneReport:
+    """Train ``model`` in place on ``train``; returns what was done. With ``work_dir`` the state is
+    saved every ``config.checkpoint_every`` steps and at the end; ``resume`` continues
+    from a saved state (ValueError when the state belongs to another plan)."""
+    if len(train) == 0:
+        raise ValueError("no training rows")
+    torch.manual_seed(config.seed)
+    device = next(model.parameters()).device
+    batches = plan_batches(train.texts, config.batch_size, config.epochs, config.seed, config.sort_chunk)
+    total = len(batches) if config.max_steps is None else min(len(batches), config.max_steps)
+    optimizer = _optimizer(model, config)
+    scheduler = _schedule(optimizer, total, config.warmup_fraction)
+    weights = class_weights(train.labels, config.class_weight_power)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.to(device))
+    labels = torch.from_numpy(train.labels)
+    state_path = Path(work_dir) / STATE_FILE if work_dir is not None else None
+    start_step = 0
+    losses: list[float] = []
+    if resume and state_path is not None and state_path.is_file():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        if state["plan"] != [total, len(train), config.seed, config.batch_size]:
+            raise ValueError(f"{state_path}: saved for another plan {state['plan']}, cannot resume")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_step, losses = int(state["step"]), list(state["losses"])
+        torch.set_rng_state(state["rng"])
+    model.train()
+    started = time.perf_counter()
+    examples = 0
+    done = start_step
+    bar = tqdm(total=total, initial=start_step, desc="fine-tuning", unit="step", disable=not progress)
+    with bar:
+        for step in range(start_step, total):
+            if config.max_seconds is not None and time.perf_counter() - started > config.max_seconds:
+                break
+            idx = batches[step]
+            batch = tokenizer([train.texts[i] for i in idx], padding=True, truncation=True,
+                              max_length=config.max_length, return_tensors="pt").to(device)
+            logits, _ = model(batch["input_ids"], batch["attention_mask"])
+            loss = loss_fn(logits.float(), labels[idx].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss.detach()))
+            examples += len(idx)
+            bar.update(1)
+            rate = examples / (time.perf_counter() - started)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", ex_s=f"{rate:.0f}")
+            done = step + 1
+            due = config.checkpoint_every and done % config.checkpoint_every == 0
+            if state_path is not None and (due or done == total):
+                state_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = state_path.with_suffix(".tmp")
+                torch.save({"plan": [total, len(train), config.seed, config.batch_size], "step": done,
+                            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(), "losses": losses,
+                            "rng": torch.get_rng_state()}, tmp)
+                tmp.replace(state_path)
+    model.eval()
+    return FineTuneReport(done, total, examples, time.perf_counter() - started, losses, start_step,
+                          weights.tolist())
+
+
+def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature T minimising the NLL of ``softmax(log_probs / T)`` (log_probs: the model's
+    uncalibrated log-probabilities, i.e. logits up to a constant per row) on held-out rows."""
+    x = torch.from_numpy(np.asarray(log_probs, dtype=np.float64))
+    y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.detach().exp().clamp(0.05, 20.0))
+
+
+def clear_state(work_dir: Path | None) -> None:
+    """Remove the resumable state of a finished run (no-op when there is none)."""
+    if work_dir is not None:
+        (Path(work_dir) / STATE_FILE).unlink(missing_ok=True)
