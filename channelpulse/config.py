@@ -192,8 +192,18 @@ class Settings(BaseSettings):
         default=0.01, description="Family-wise p-value under which a drift window counts as drifted."
     )
     drift_consecutive: int = Field(default=3, description="Drifted windows in a row that request one retrain.")
-    drift_cooldown_windows: int = Field(
-        default=10, description="Windows after a retrain request during which drift cannot request another."
+    drift_cooldown_s: float = Field(
+        default=600.0,
+        description="Seconds after a drift retrain request during which the same episode asks no more; a shift "
+        "still in force when it ends asks again then (see docs/lifecycle.md).",
+    )
+    drift_escalation: float = Field(
+        default=3.0,
+        description="A shift this many times stronger (-log10 p of each of its windows) than the open drift "
+        "episode opens a new one at once (worker), and overrides the retrainer's cooldown after a rejected candidate.",
+    )
+    drift_tick_s: float = Field(
+        default=5.0, description="How often a worker re-evaluates drift cooldowns when no window completes."
     )
     sensor_drift_reference: int = Field(
         default=2016,
@@ -210,8 +220,23 @@ class Settings(BaseSettings):
         default=20_000, description="A retrain uses at most this many of the newest labelled lake rows."
     )
     retrain_cooldown_s: float = Field(
-        default=600.0, description="The retrainer ignores further requests for a model this long after a retrain."
+        default=600.0,
+        description="After a promoted or rejected candidate, drift requests for the model wait this long (they "
+        "run when it ends; a much stronger shift after a rejection runs at once).",
     )
+    retrain_wait_rows_s: float = Field(
+        default=1800.0,
+        description="A retrain request skipped for too few labelled rows is retried for this long (no cooldown).",
+    )
+    retrain_recheck_s: float = Field(
+        default=60.0, description="Seconds between tries of a retrain request that lacked labelled rows."
+    )
+    retrain_promotion_margin: float = Field(
+        default=0.02,
+        description="A candidate is promoted only when its macro-F1 on the held-out feedback beats the serving "
+        "version's by at least this much (absolute).",
+    )
+    retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
 
     # --- models ------------------------------------------------------------------------------
     model_repository_source: Path = Field(

@@ -26,10 +26,11 @@ class DriftReportRecord(BaseModel):
     events_seen: int = Field(ge=0)
     drifted: bool
     should_retrain: bool
-    state: str = Field(description="Trigger state: armed, cooldown or rearming.")
+    state: str = Field(description="Trigger state: armed, cooldown or watching (models/drift/trigger.py).")
     p_value: float = Field(ge=0.0, le=1.0, description="Family-wise (Bonferroni) p-value of the window.")
     statistics: dict[str, Any]
     reported_at: AwareDatetime
+    episode_id: str | None = Field(default=None, description="The drift episode open after this window, if any.")
 
 
 class RetrainRequest(BaseModel):
@@ -43,6 +44,21 @@ class RetrainRequest(BaseModel):
     reason: str
     serving_version: str | None = None
     requested_at: AwareDatetime
+    episode_id: str | None = Field(
+        default=None, max_length=128, description="Drift requests: the episode (one shift, as one worker saw it)."
+    )
+    episode_started_at: AwareDatetime | None = Field(
+        default=None, description="When the episode's first drifted window was evaluated."
+    )
+    evidence: float | None = Field(
+        default=None, ge=0.0, description="-log10 of the largest p-value of the drifted windows behind the request."
+    )
+    trigger: Literal["new", "reminder", "escalation"] | None = Field(
+        default=None,
+        description="new: an episode opened; reminder: still in force after a cooldown; escalation: a "
+        "stronger episode replaced the open one (``supersedes``).",
+    )
+    supersedes: str | None = Field(default=None, max_length=128, description="Escalation: the episode it replaces.")
 
 
 class ModelUpdate(BaseModel):
@@ -59,6 +75,9 @@ class ModelUpdate(BaseModel):
     detail: str
     metrics: dict[str, float] = Field(default_factory=dict)
     announced_at: AwareDatetime
+    short_of_rows: bool = Field(
+        default=False, description="Skipped for too few labelled rows: the retrainer tries again (no cooldown)."
+    )
 
 
 def now_utc() -> datetime:

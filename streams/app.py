@@ -119,6 +119,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=5.0)(runtime.report_lag)
     app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
+    app.timer(interval=settings.drift_tick_s)(runtime.tick_drift)
     if settings.recommender_refresh_s > 0:  # learning from the stream (streams/recommend_refresh.py)
         refresher = RecommenderRefresher(settings, runtime.lake.flush)
         app.timer(interval=settings.recommender_refresh_s, on_leader=True)(refresher.tick)
@@ -251,6 +252,10 @@ class WorkerRuntime:
             await self.app.producer.send(
                 self.settings.topic_observations, None, tick, partition=partition, timestamp=None, headers=None
             )
+
+    async def tick_drift(self) -> None:
+        """Drift cooldowns end on time even without new windows (a reminder request, if due)."""
+        await self.produce(self.drift.tick())
 
     async def flush_lake(self) -> None:
         if self.lake.flush_due():

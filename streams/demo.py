@@ -1,4 +1,11 @@
-"""The main job: stack up, a worker, the sample producer, and the scored outputs shown as they arrive."""
+"""The main job: stack up, a worker, the sample producer, and the scored outputs shown as they arrive.
+
+The sample stream carries a negative surge on one channel and financial headlines (streams/sample.py);
+the demo prints every ``alerts`` record in full as it arrives, with the ``analytics.channels`` window
+that raised it, and the surging channel's windows as they close. Its worker runs analytics windows of
+``window_s`` seconds (15 by default, against 60 in production) with two windows of allowed lateness,
+so the surge detector's baseline (5 windows) forms and the surge is seen within about three minutes.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer
@@ -17,6 +25,8 @@ from kafka import KafkaConsumer
 from channelpulse.config import Settings
 from infra.stack import prometheus, stack, triton
 from infra.stack.process import port_is_open
+from models.analytics.surge import SurgeParams
+from streams.sample import MARKETS_CHANNEL, SurgePlan
 
 QUIET_S = 30.0
 
@@ -45,12 +55,61 @@ def _short(topic: str, value: dict[str, Any], settings: Settings) -> str:
     return json.dumps(value)[:120]
 
 
-def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
+def surge_note(events: int, rate: float, window_s: float) -> str:
+    """When the surge comes in the stream, and whether the detector can have its baseline by then."""
+    plan = SurgePlan()
+    start_s, end_s = plan.start * events / rate, plan.end * events / rate
+    needed_s = (SurgeParams().warmup_windows + 2) * window_s  # a partial first window, the baseline, a margin
+    note = f"negative surge on {plan.channel} at {start_s:.0f}-{end_s:.0f}s of the stream"
+    if start_s < needed_s or end_s - start_s < 2 * window_s:
+        enough = int(max(needed_s / plan.start, 2 * window_s / (plan.end - plan.start)) * rate) + 1
+        note += f" (too early or short for an alert with {window_s:g}s windows: try --events {enough})"
+    return note
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class AlertView:
+    """Prints each alert in full with the window that raised it (whichever of the two arrives first)."""
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, datetime], dict[str, Any]] = {}
+        self.waiting: set[tuple[str, datetime]] = set()
+
+    def window(self, value: dict[str, Any]) -> None:
+        key = (value["channel"], _instant(value["window_end"]))
+        self.windows[key] = value
+        if key in self.waiting:
+            self.waiting.discard(key)
+            print(f"[demo] the window that raised it:\n{json.dumps(value, indent=2)}", flush=True)
+
+    def alert(self, value: dict[str, Any]) -> None:
+        print(f"[demo] ALERT ({value['kind']}):\n{json.dumps(value, indent=2)}", flush=True)
+        if value.get("channel") is None or value["kind"] != "negative_sentiment_spike":
+            return
+        key = (value["channel"], _instant(value["raised_at"]))  # a surge alert is raised at its window's end
+        if key in self.windows:
+            print(f"[demo] the window that raised it:\n{json.dumps(self.windows[key], indent=2)}", flush=True)
+        else:
+            self.waiting.add(key)
+
+
+def run_demo(settings: Settings, events: int, rate: float, keep: bool, window_s: float = 15.0) -> int:
     info = stack.up(settings)
     print(
         f"[demo] stack up: kafka {info['kafka']}, triton {info['triton_grpc']}, prometheus {info['prometheus']}"
     )
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # short windows, and two of them of lateness: on a busy CPU sentiment scores (and their
+    # observations) fall behind the click path, and a late observation is dropped from its window
+    lateness_s = max(settings.analytics_lateness_s, 2 * window_s)
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "CHANNELPULSE_ANALYTICS_WINDOW_S": str(window_s),
+        "CHANNELPULSE_ANALYTICS_LATENESS_S": str(lateness_s),
+    }
     cli = [sys.executable, "-m", "channelpulse"]
     log_path = settings.state_dir / "run" / "demo-worker.log"
     log = log_path.open("ab")
@@ -73,7 +132,11 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    print(f"[demo] sample producer: {events} mixed events at {rate:g}/s (about 5% malformed on purpose)")
+    print(
+        f"[demo] sample producer: {events} mixed events at {rate:g}/s (about 5% malformed on purpose; "
+        f"{surge_note(events, rate, window_s)}; financial headlines on {MARKETS_CHANNEL}); "
+        f"analytics windows of {window_s:g}s, {lateness_s:g}s allowed lateness"
+    )
     outputs = [
         settings.topic_sentiment,
         settings.topic_recommendations,
@@ -83,6 +146,9 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
         settings.topic_analytics,
     ]
     counts: Counter[str] = Counter()
+    headlines = 0
+    view = AlertView()
+    watched = (SurgePlan().channel, MARKETS_CHANNEL)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     consumer = KafkaConsumer(
@@ -100,12 +166,19 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool) -> int:
             for msg in consumer:
                 got = True
                 counts[msg.topic] += 1
-                if (
-                    counts[msg.topic] <= 5
-                    or counts[msg.topic] % 250 == 0
-                    or msg.topic == settings.topic_alerts
-                ):
-                    body = json.loads(msg.value)
+                body = json.loads(msg.value)
+                if msg.topic == settings.topic_alerts:
+                    view.alert(body)
+                    continue
+                if msg.topic == settings.topic_analytics:
+                    view.window(body)
+                show = counts[msg.topic] <= 5 or counts[msg.topic] % 250 == 0
+                if msg.topic == settings.topic_analytics and body["channel"] in watched:
+                    show = True  # the surging channel's and the headlines' windows, as they close
+                if msg.topic == settings.topic_sentiment and body["channel"] == MARKETS_CHANNEL and headlines < 3:
+                    headlines += 1
+                    show = True
+                if show:
                     print(
                         f"{msg.topic:<23} #{counts[msg.topic]:<6} {_short(msg.topic, body, settings)}",
                         flush=True,

@@ -176,11 +176,21 @@ DRIFT_WINDOWS = Counter(
     "channelpulse_drift_windows", "Completed drift windows.", ["model", "drifted"], registry=REGISTRY
 )
 RETRAIN_REQUESTS = Counter(
-    "channelpulse_retrain_requests", "Retrain requests this worker's drift monitor made.", ["model"],
+    "channelpulse_retrain_requests",
+    "Retrain requests this worker's drift monitor made, by trigger (new episode, reminder, escalation).",
+    ["model", "trigger"],
+    registry=REGISTRY,
+)
+RETRAIN_REQUESTS_DROPPED = Counter(
+    "channelpulse_retrain_requests_dropped",
+    "Retrain requests the retrainer dropped: stale_version (measured against a version no longer served), "
+    "before_last_retrain, superseded (by a newer request), rows_deadline (labelled rows never came).",
+    ["model", "reason"],
     registry=REGISTRY,
 )
 METRIC_NAMES = METRIC_NAMES | {
     "channelpulse_drift_p_value",
     "channelpulse_drift_windows_total",
     "channelpulse_retrain_requests_total",
+    "channelpulse_retrain_requests_dropped_total",
 }

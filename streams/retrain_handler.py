@@ -5,16 +5,28 @@ from __future__ import annotations
 from channelpulse.config import Settings
 from infra.stack.triton import http_url
 from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from models.retrain.decision import PromotionPolicy
 from models.retrain.job import RetrainJob
 from models.retrain.run import run_retrain
 from schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
 from streams.lake import lake_reader
-from streams.retrainer import Handler
+from streams.retrainer import Handler, ServedVersion
 
 
 def registry_for(settings: Settings) -> ModelRegistry:
     """The live model repository, with Triton's model-control API to load promoted versions."""
     return ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(http_url(settings)))
+
+
+def served_version(settings: Settings) -> ServedVersion:
+    """The version config.pbtxt of the live repository serves (what the retrainer checks requests against)."""
+    registry = ModelRegistry(ModelRepository(settings.model_repository))
+
+    def served(model: str) -> str | None:
+        version = registry.served_version(model) if (settings.model_repository / model).is_dir() else None
+        return None if version is None else str(version)
+
+    return served
 
 
 def retrain_handler(settings: Settings) -> Handler:
@@ -27,6 +39,7 @@ def retrain_handler(settings: Settings) -> Handler:
             reason=request.reason,
             min_rows=settings.retrain_min_rows,
             max_rows=settings.retrain_max_rows,
+            policy=PromotionPolicy(margin=settings.retrain_promotion_margin),
         )
         outcome = run_retrain(job, lake_reader(settings.lake_root), registry, work_dir=settings.state_dir)
         return ModelUpdate(
@@ -39,6 +52,7 @@ def retrain_handler(settings: Settings) -> Handler:
             detail=outcome.detail,
             metrics=outcome.metrics,
             announced_at=now_utc(),
+            short_of_rows=outcome.short_of_rows,
         )
 
     return handle

@@ -3,6 +3,19 @@
 Reviews and social posts are real human-rated sentences (VADER study, ../shared/data/sentiment),
 sensor readings replay the NAB artificial series, clicks come from the recommender's click-stream
 generator. A share of records is malformed in varied ways, to show the dead-letter path.
+
+What a brand monitor comes for is in it too:
+
+* a **negative surge** on one channel (:class:`SurgePlan`, by default ``social:twitter`` from 60 %
+  to 80 % of the stream): the brand's channel, whose posts are otherwise neutral to positive
+  sentences (VADER rating > -0.5), gets more posts, all of them clearly negative (rating <= -1.5),
+  so its negative share jumps well above its baseline;
+* **financial headlines** now and then (Twitter Financial News headlines from
+  ../shared/data/sentiment_train, links removed; built-in headlines when that file is absent) on
+  the ``news:markets`` channel.
+
+Event times advance at the publishing rate (``records(n, rate)``), so the analytics windows in
+event time see the stream as it is sent.
 """
 
 from __future__ import annotations
@@ -10,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +36,37 @@ from models.recommend.synthetic import SAMPLE_ITEMS, SAMPLE_SEED, generate_click
 
 CHANNELS = ("web", "app", "partner:acme", "social:twitter", "social:reddit", "iot:plant-7")
 NETWORKS = ("twitter", "reddit", "mastodon")
+MARKETS_CHANNEL = "news:markets"
+HEADLINE_SHARE = 0.08
+"""Share of social posts that are financial headlines on :data:`MARKETS_CHANNEL`."""
+NEGATIVE_RATING = -1.5
+"""VADER mean rating at or below which a sentence is clearly negative (the surge's posts)."""
+SOCIAL_WEIGHTS = (0.65, 0.35)
+"""How social posts split between social:twitter and social:reddit."""
+FINANCE_FILE = Path("sentiment_train") / "twitter_financial_news_sentiment" / "sent_train.csv"
+BUILTIN_HEADLINES = (
+    "Shares of the retailer slide 8% after it cuts its full-year outlook",
+    "Central bank holds rates steady, signals two cuts later this year",
+    "Chipmaker beats quarterly estimates as data-center demand surges",
+    "Airline stocks fall as fuel costs climb for a third straight week",
+    "Bank reports record trading revenue; shares rise in premarket",
+    "Regulator opens probe into the carmaker's accounting practices",
+)
+"""Used when the finance headlines file is not there."""
+
+
+@dataclass(frozen=True)
+class SurgePlan:
+    """A negative-sentiment surge on ``channel`` between the ``start`` and ``end`` shares of the stream."""
+
+    channel: str = "social:twitter"
+    start: float = 0.6
+    end: float = 0.8
+    extra: float = 0.1
+    """Share of the events in the surge that become (negative) posts on the channel, on top of its usual posts."""
+
+    def active(self, i: int, n: int) -> bool:
+        return self.start * n <= i < self.end * n
 
 
 @dataclass(frozen=True)
@@ -42,6 +87,17 @@ def load_sentences(data_dir: Path) -> list[tuple[str, float]]:
                 if len(row) >= 3 and row[2].strip():
                     rows.append((row[2].strip(), float(row[1])))
     return rows
+
+
+def load_headlines(data_dir: Path) -> list[str]:
+    """Financial news headlines (Twitter Financial News Sentiment train), links removed; the built-in
+    ones when the file is absent."""
+    path = data_dir / FINANCE_FILE
+    if not path.is_file():
+        return list(BUILTIN_HEADLINES)
+    with path.open(encoding="utf-8", newline="") as fh:
+        texts = [re.sub(r"\s*https?://\S+", "", row["text"]).strip() for row in csv.DictReader(fh)]
+    return [t for t in texts if len(t) >= 20] or list(BUILTIN_HEADLINES)
 
 
 def load_sensor_series(data_dir: Path, limit: int = 3) -> dict[str, list[float]]:
@@ -116,11 +172,17 @@ def malformed_variants(rng: random.Random, topic_kind: str, now: datetime) -> li
 class SampleStream:
     """Iterates over sample records for the four input topics (and the catalog once, first)."""
 
-    def __init__(self, settings: Settings, seed: int = 7, malformed_share: float = 0.05) -> None:
+    def __init__(
+        self, settings: Settings, seed: int = 7, malformed_share: float = 0.05, surge: SurgePlan | None = SurgePlan()
+    ) -> None:
         self.settings = settings
         self.rng = random.Random(seed)
         self.malformed_share = malformed_share
+        self.surge = surge
         self.sentences = load_sentences(settings.data_dir)
+        self.negative = [(text, r) for text, r in self.sentences if r <= NEGATIVE_RATING]
+        self.upbeat = [(text, r) for text, r in self.sentences if r > -0.5]
+        self.headlines = load_headlines(settings.data_dir)
         self.series = load_sensor_series(settings.data_dir)
         # the served recommender (version 1) was trained on this generator's catalog: same seed, same items
         self.catalog, self.clicks = generate_clicks(
@@ -133,10 +195,12 @@ class SampleStream:
             for item in self.catalog
         ]
 
-    def records(self, n: int) -> Iterator[SampleRecord]:
-        """``n`` input records in a mixed order; about ``malformed_share`` of them malformed."""
+    def records(self, n: int, rate: float = 0.0) -> Iterator[SampleRecord]:
+        """``n`` input records in a mixed order; about ``malformed_share`` of them malformed. Event times
+        start now and advance at ``rate`` events per second (0: one millisecond apart)."""
         s = self.settings
         now = datetime.now(timezone.utc)
+        step = timedelta(seconds=1.0 / rate) if rate > 0 else timedelta(milliseconds=1)
         sensor_ids = list(self.series)
         kinds = (
             [("click", s.topic_clicks)] * 35
@@ -148,14 +212,18 @@ class SampleStream:
         cursor: dict[str, int] = {}
         for i in range(n):
             kind, topic = self.rng.choice(kinds)
-            if self.rng.random() < self.malformed_share:
+            surge = self.surge
+            surging = surge is not None and surge.active(i, n)
+            if surge is not None and surging and self.rng.random() < surge.extra:
+                kind, topic = "social", s.topic_social
+            elif self.rng.random() < self.malformed_share:
                 if not malformed:
                     malformed = malformed_variants(self.rng, kind, now)
                     self.rng.shuffle(malformed)
                 yield SampleRecord(topic, None, malformed.pop(), False, None)
                 continue
             event_id = f"{kind}-{uuid.UUID(int=self.rng.getrandbits(128)).hex}"
-            occurred = (now + timedelta(milliseconds=i)).isoformat()
+            occurred = (now + i * step).isoformat()
             event: dict[str, Any]
             if kind == "click":
                 pos = cursor["click"] = cursor.get("click", -1) + 1
@@ -163,16 +231,7 @@ class SampleStream:
                 event = {**click, "event_id": event_id, "occurred_at": occurred}
                 key = click["user_id"]
             elif kind in ("review", "social"):
-                text, rating = self.rng.choice(self.sentences)
-                channel = self.rng.choice(CHANNELS[:3] if kind == "review" else CHANNELS[3:5])
-                event = {"event_id": event_id, "channel": channel, "occurred_at": occurred, "text": text}
-                if kind == "review":
-                    item = self.rng.choice(self.catalog)["item_id"]
-                    event.update(item_id=item, rating=rating_to_stars(rating), language="en")
-                    key = item
-                else:
-                    event.update(network=channel.split(":")[1], author=f"user{self.rng.randrange(500)}")
-                    key = channel
+                event, key = self._text_event(kind, event_id, occurred, surging)
             else:
                 sensor = self.rng.choice(sensor_ids)
                 values = self.series[sensor]
@@ -187,3 +246,27 @@ class SampleStream:
                 }
                 key = sensor
             yield SampleRecord(topic, key.encode(), json.dumps(event).encode(), True, event_id)
+
+    def _text_event(self, kind: str, event_id: str, occurred: str, surging: bool) -> tuple[dict[str, Any], str]:
+        """A review or social post (and its key): a negative post on the surging channel during the
+        surge, now and then a financial headline, else a random rated sentence."""
+        if kind == "social" and self.surge is not None and surging:
+            channel, (text, _) = self.surge.channel, self.rng.choice(self.negative)
+        elif kind == "social" and self.rng.random() < HEADLINE_SHARE:
+            channel, text = MARKETS_CHANNEL, self.rng.choice(self.headlines)
+        elif kind == "social":
+            channel = self.rng.choices(CHANNELS[3:5], SOCIAL_WEIGHTS)[0]
+            calm = self.surge is not None and channel == self.surge.channel
+            text, rating = self.rng.choice(self.upbeat if calm else self.sentences)
+        else:
+            channel = self.rng.choice(CHANNELS[:3])
+            text, rating = self.rng.choice(self.sentences)
+        event: dict[str, Any] = {"event_id": event_id, "channel": channel, "occurred_at": occurred, "text": text}
+        if kind == "review":
+            item = self.rng.choice(self.catalog)["item_id"]
+            event.update(item_id=item, rating=rating_to_stars(rating), language="en")
+            return event, item
+        network = "twitter" if channel == MARKETS_CHANNEL else channel.split(":")[1]
+        author = f"user{self.rng.randrange(500)}"
+        event.update(network=network, author=author)
+        return event, author  # keyed by author: a surge on one channel spreads over the partitions

@@ -26,7 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     src.add_argument("--file", type=Path, help="JSON-lines file, one event per line")
     src.add_argument("--sample", type=int, metavar="N", help="publish N generated mixed events")
     pub.add_argument("--malformed", type=float, default=0.05, help="share of malformed sample events")
-    pub.add_argument("--rate", type=float, default=0.0, help="events per second (0: as fast as possible)")
+    pub.add_argument(
+        "--rate", type=float, default=0.0,
+        help="events per second (0: as fast as possible); sample event times advance at this rate",
+    )
     pub.add_argument("--seed", type=int, default=7, help="random seed of the sample stream")
     pub.set_defaults(func=run_publish)
 
@@ -57,12 +60,16 @@ def _key_of(line: bytes) -> bytes | None:
 
 
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from collections.abc import Iterable
+
     from streams.kafka_io import ensure_topics, producer
 
     ensure_topics(settings)
     prod = producer(settings)
     sent = 0
     started = time.monotonic()
+    setup: list[tuple[str, bytes | None, bytes]] = []  # sent first, not paced: the sample's catalog
+    records: Iterable[tuple[str, bytes | None, bytes]]
     try:
         if args.file:
             if not args.topic:
@@ -77,14 +84,17 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
             from streams.sample import SampleStream
 
             stream = SampleStream(settings, seed=args.seed, malformed_share=args.malformed)
-            records = [(r.topic, r.key, r.value) for r in stream.catalog_records()]
-            records += [(r.topic, r.key, r.value) for r in stream.records(args.sample)]
-        futures = []
-        for topic, key, value in records:
+            setup = [(r.topic, r.key, r.value) for r in stream.catalog_records()]
+            # generated while sending: the sample's event times start with the first paced record
+            records = ((r.topic, r.key, r.value) for r in stream.records(args.sample, args.rate))
+        futures = [prod.send(topic, key=key, value=value) for topic, key, value in setup]
+        sent = len(futures)
+        paced_from = time.monotonic()
+        for paced, (topic, key, value) in enumerate(records, 1):
             futures.append(prod.send(topic, key=key, value=value))
             sent += 1
             if args.rate > 0:
-                delay = started + sent / args.rate - time.monotonic()
+                delay = paced_from + paced / args.rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
         for fut in futures:

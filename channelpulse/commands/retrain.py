@@ -49,7 +49,7 @@ def run_retrain_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_retrainer_process(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.retrain_handler import retrain_handler
+    from streams.retrain_handler import retrain_handler, served_version
     from streams.retrainer import run_retrainer
 
-    return run_retrainer(settings, retrain_handler(settings))
+    return run_retrainer(settings, retrain_handler(settings), served_version(settings))

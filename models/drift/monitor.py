@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +11,7 @@ import numpy as np
 
 from models.drift.compare import WindowStatistics, compare_window
 from models.drift.profile import ReferenceProfile, prediction_scores
-from models.drift.trigger import RetrainTrigger, TriggerPolicy
+from models.drift.trigger import RetrainTrigger, TriggerPolicy, TriggerRequest
 
 DEFAULT_WINDOW = 500
 DEFAULT_ALPHA = 0.01
@@ -30,8 +32,14 @@ class DriftReport:
     """The window's family-wise p-value is at or above the clear level (counts towards re-arming)."""
     state: str
     drift_streak: int
-    should_retrain: bool
-    """True for exactly one window of a sustained shift (see models.drift.trigger)."""
+    request: TriggerRequest | None
+    """The retrain request this window made (see models.drift.trigger), if any."""
+    episode: int | None
+    """Number of the drift episode open after this window (None: none is)."""
+
+    @property
+    def should_retrain(self) -> bool:
+        return self.request is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +51,7 @@ class DriftReport:
             "state": self.state,
             "drift_streak": self.drift_streak,
             "should_retrain": self.should_retrain,
+            "episode": self.episode,
             "statistics": self.statistics.to_dict(),
         }
 
@@ -55,7 +64,7 @@ class DriftMonitor:
     score histogram, KS per embedding projection) is below ``alpha``: a per-window false-alarm rate
     of at most ``alpha`` on a stationary stream, whatever the window size. ``policy`` turns drifted
     windows into retrain requests with hysteresis and a cooldown. Holds only each row's class,
-    score and projections, never the embeddings.
+    score and projections, never the embeddings. ``clock`` (seconds) times the trigger's cooldown.
     """
 
     def __init__(
@@ -68,6 +77,7 @@ class DriftMonitor:
         clear_alpha: float = DEFAULT_CLEAR_ALPHA,
         policy: TriggerPolicy | None = None,
         model: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if window < 10:
             raise ValueError("window must be at least 10 rows")
@@ -80,6 +90,7 @@ class DriftMonitor:
         self.alpha = alpha
         self.clear_alpha = clear_alpha
         self.model = model
+        self.clock = clock
         self.trigger = RetrainTrigger(policy)
         self.events_seen = 0
         self.windows_done = 0
@@ -99,7 +110,7 @@ class DriftMonitor:
     def observe(self, probs: np.ndarray, embeddings: np.ndarray) -> DriftReport | None:
         """Add a batch; the report of the window it completed (None when none completed).
 
-        When a batch completes several windows, the one that asked for a retrain wins, else the last.
+        When a batch completes several windows, the (first) one that asked for a retrain wins, else the last.
         """
         reports = self.observe_all(probs, embeddings)
         triggering = [r for r in reports if r.should_retrain]
@@ -130,6 +141,10 @@ class DriftMonitor:
                 reports.append(self._evaluate())
         return reports
 
+    def tick(self) -> TriggerRequest | None:
+        """Let time pass without a window (a timer): a cooldown that is over ends, maybe with a request."""
+        return self.trigger.tick(self.clock())
+
     def _append(self, classes: np.ndarray, scores: np.ndarray, projected: np.ndarray) -> None:
         self._classes = np.concatenate([self._classes, classes])[-self.window :]
         self._scores = np.concatenate([self._scores, scores])[-self.window :]
@@ -140,7 +155,7 @@ class DriftMonitor:
         stats = compare_window(self.reference, self._classes, self._scores, self._projected)
         drifted = stats.p_value < self.alpha
         clear = stats.p_value >= self.clear_alpha
-        should_retrain = self.trigger.update(drifted, clear)
+        request = self.trigger.update(stats.p_value, drifted, clear, self.clock())
         report = DriftReport(
             model=self.model,
             window_index=self.windows_done,
@@ -150,7 +165,8 @@ class DriftMonitor:
             clear=clear,
             state=self.trigger.state.value,
             drift_streak=self.trigger.drift_streak,
-            should_retrain=should_retrain,
+            request=request,
+            episode=None if self.trigger.episode is None else self.trigger.episode.number,
         )
         self.windows_done += 1
         return report

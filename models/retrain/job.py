@@ -48,6 +48,8 @@ class RetrainOutcome:
     serving_metrics: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    short_of_rows: bool = False
+    """Skipped because the lake held too few labelled (or evaluation) rows: worth trying again later."""
 
     @property
     def metrics(self) -> dict[str, float]:

@@ -66,12 +66,16 @@ def run_retrain(
     data = labelled_reviews(feedback(job.lake_kind, end - job.lookback, end), max_rows=job.max_rows)
     if len(data) < job.min_rows:
         return outcome(
-            "skipped", f"{len(data)} labelled rows in the lake (need {job.min_rows})", rows={"labelled": len(data)}
+            "skipped",
+            f"{len(data)} labelled rows in the lake (need {job.min_rows})",
+            rows={"labelled": len(data)},
+            short_of_rows=True,
         )
     fit, held_out = eval_split(data, job.eval_fraction)
     rows = {"labelled": len(data), "fit": len(fit), "eval": len(held_out)}
     if len(held_out) < job.policy.min_eval_rows:
-        return outcome("skipped", f"{len(held_out)} evaluation rows (need {job.policy.min_eval_rows})", rows=rows)
+        detail = f"{len(held_out)} evaluation rows (need {job.policy.min_eval_rows})"
+        return outcome("skipped", detail, rows=rows, short_of_rows=True)
     base = registry.repository.version_dir(job.model, serving) if serving is not None else None
 
     with tempfile.TemporaryDirectory(prefix=f"retrain-{job.model}-", dir=work_dir) as tmp:

@@ -117,7 +117,7 @@ def main() -> None:
         for window in args.windows:
             for k in args.consecutive:
                 stats = rows.setdefault((window, k), {})
-                policy = TriggerPolicy(consecutive=k, cooldown_windows=10, rearm_windows=2)
+                policy = TriggerPolicy(consecutive=k, cooldown_s=3600.0, rearm_windows=2)
                 monitor = DriftMonitor(profile, window=window, alpha=args.alpha, policy=policy)
                 reports = run_stream(monitor, pool_probs, movie_x[pool])
                 stats.setdefault("windows", []).append(len(reports))

@@ -50,22 +50,28 @@ def test_stationary_stream_rarely_flags_whatever_the_window(reference: Reference
     assert np.median(p_values) > 0.3
 
 
-def test_sustained_shift_triggers_once_then_cools_down(reference: ReferenceProfile) -> None:
+def test_sustained_shift_triggers_once_per_cooldown_then_clears(reference: ReferenceProfile) -> None:
     rng = np.random.default_rng(4)
-    policy = TriggerPolicy(consecutive=3, cooldown_windows=5, rearm_windows=2)
-    monitor = DriftMonitor(reference, window=200, policy=policy, model="m")
+    clock = [0.0]
+    policy = TriggerPolicy(consecutive=3, cooldown_s=3600, rearm_windows=2)
+    monitor = DriftMonitor(reference, window=200, policy=policy, model="m", clock=lambda: clock[0])
     before = _feed(monitor, rng, 2000)
     after = _feed(monitor, rng, 8000, shift=0.5)
     assert not any(r.should_retrain for r in before)
     fired = [r for r in after if r.should_retrain]
-    assert len(fired) == 1 and fired[0].model == "m"
+    assert len(fired) == 1 and fired[0].model == "m" and fired[0].episode == 1
     assert all(r.drifted for r in after[2:])  # a strong shift: every full window after the switch
     delay = fired[0].events_seen - 2000
     assert 3 * 200 <= delay <= 4 * 200  # 3 windows, the first possibly straddling the switch
-    assert after[-1].state == "rearming"
-    back = _feed(monitor, rng, 1600)
-    assert back[-1].state == "armed"
-    assert not any(r.should_retrain for r in back)
+    assert after[-1].state == "cooldown"
+    clock[0] = 3600.0  # the cooldown is over and the shift is still in force: the timer asks again
+    reminder = monitor.tick()
+    assert reminder is not None and reminder.kind == "reminder" and reminder.episode.number == 1
+    back = _feed(monitor, rng, 1600)  # the stream is back to the reference, inside the new cooldown
+    assert not any(r.should_retrain for r in back) and all(r.clear for r in back[-2:])
+    clock[0] = 7200.0
+    assert monitor.tick() is None  # the cooldown ends on clear windows: the episode is closed
+    assert monitor.trigger.state.value == "armed" and monitor.trigger.episode is None
 
 
 def test_prediction_only_and_input_only_shifts_are_both_seen(reference: ReferenceProfile) -> None:
@@ -84,7 +90,7 @@ def test_prediction_only_and_input_only_shifts_are_both_seen(reference: Referenc
 
 def test_new_reference_rearms_and_empties_the_window(reference: ReferenceProfile) -> None:
     rng = np.random.default_rng(6)
-    monitor = DriftMonitor(reference, window=200, policy=TriggerPolicy(consecutive=1, cooldown_windows=50))
+    monitor = DriftMonitor(reference, window=200, policy=TriggerPolicy(consecutive=1, cooldown_s=3600))
     assert any(r.should_retrain for r in _feed(monitor, rng, 640, shift=1.0))
     shifted = ReferenceProfile.build(*_stream(rng, 20_000, shift=1.0), ["a", "b", "c"])
     monitor.set_reference(shifted)

@@ -108,12 +108,12 @@ def test_a_candidate_within_the_margin_is_rejected_and_discarded(registry: Model
 def test_too_little_feedback_skips_without_training(registry: ModelRegistry, lake: FeedbackSource) -> None:
     trainer = FakeTrainer(0.9)
     outcome = run_retrain(_job(min_rows=1000), lake, registry, trainer=trainer, now=NOW)
-    assert outcome.action == "skipped" and "600 labelled rows" in outcome.detail
+    assert outcome.action == "skipped" and "600 labelled rows" in outcome.detail and outcome.short_of_rows
     assert trainer.fit_groups == set()
     later = run_retrain(_job(), lake, registry, trainer=trainer, now=NOW + timedelta(days=60))
     assert later.action == "skipped" and later.rows == {"labelled": 0}
     small_eval = run_retrain(_job(eval_fraction=0.05), lake, registry, trainer=trainer, now=NOW)
-    assert small_eval.action == "skipped" and "evaluation rows" in small_eval.detail
+    assert small_eval.action == "skipped" and "evaluation rows" in small_eval.detail and small_eval.short_of_rows
 
 
 def test_models_without_a_trainer_are_skipped(lake: FeedbackSource, tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_models_without_a_trainer_are_skipped(lake: FeedbackSource, tmp_path: Pa
     outcome = run_retrain(
         RetrainJob(request_id="r", model="anomaly"), lake, ModelRegistry(ModelRepository(tmp_path / "repo2")), now=NOW
     )
-    assert outcome.action == "skipped" and "no trainer" in outcome.detail
+    assert outcome.action == "skipped" and "no trainer" in outcome.detail and not outcome.short_of_rows
 
 
 def test_a_failed_promotion_is_reported_not_raised(registry: ModelRegistry, lake: FeedbackSource) -> None:
