@@ -50,8 +50,9 @@ def latest_by_key(settings: Settings, topic: str) -> dict[bytes, bytes | None]:
 
 
 @pytest.fixture(scope="module")
-def settings(stack: Settings) -> Settings:
-    return stack.model_copy(update={"lake_flush_seconds": 1.0})
+def settings(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # a lake of its own: the session's shared lake holds other tests' clicks
+    return stack.model_copy(update={"lake_flush_seconds": 1.0, "lake_dir": tmp_path_factory.mktemp("privacy-lake")})
 
 
 @pytest.fixture(scope="module")
