@@ -5,7 +5,7 @@ scores the strong shift's domain better on rows that were never streamed.
 
 * mild shift: SemEval-2017 twitter-2016test tweets (three classes). Drift p-values against version 2
   are ~1e-2..1e-8 in windows of 200 (episode evidence ~3.6). Version 2 was fine-tuned on SemEval
-  tweets, so a candidate fitted on these rows gains little (+0.004 and +0.010 macro-F1 in two runs);
+  tweets, so a candidate fitted on these rows gains little (+0.004, +0.010 and +0.005 macro-F1 in three runs);
   the promotion margin is the default 0.02.
 * strong shift: 60 % VADER movie snippets + 30 % VADER amazon sentences with a neutral (3-star)
   rating + 10 % other amazon sentences, three classes. Version 2 predicts almost no neutral on movie
