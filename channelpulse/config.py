@@ -236,6 +236,13 @@ class Settings(BaseSettings):
         description="A candidate is promoted only when its macro-F1 on the held-out feedback beats the serving "
         "version's by at least this much (absolute).",
     )
+    retrain_promotion_confidence: float = Field(
+        default=0.95,
+        ge=0.0,
+        le=1.0,
+        description="A candidate is promoted only when it also beats the serving version's macro-F1 on at least this "
+        "share of 1,000 paired bootstrap resamples of the evaluation rows (0 = no resampling test).",
+    )
     retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
 
     # --- models ------------------------------------------------------------------------------
