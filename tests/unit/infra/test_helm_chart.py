@@ -10,10 +10,12 @@ alert rules and dashboards must be the repository's files. No cluster is involve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import yaml
 from channelpulse.cli import build_parser
 from channelpulse.config import REPO_ROOT, Settings
 from infra.grafana.queries import DASHBOARDS_DIR, alert_expressions
+from infra.stack.process import free_port
 from infra.stack.prometheus import RULES, config_text
 
 CHART = REPO_ROOT / "infra" / "helm" / "channelpulse"
@@ -271,6 +274,34 @@ def test_worker_probes_and_ports_are_the_faust_apps(
     assert port(worker, "metrics") == settings.worker_metrics_port
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert worker[probe]["httpGet"] == {"path": "/", "port": "web"}, probe
+
+
+def test_the_worker_probe_path_answers_on_the_faust_web_server(
+    default_manifests: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The probes' GET on the web port, against the web server of the worker's own Faust app
+    (started alone: no Kafka needed; on a free port rather than the pod's)."""
+    from streams.app import make_app
+
+    worker = container(one(default_manifests, "Deployment", "worker"))
+    settings = settings_of(worker, monkeypatch).model_copy(
+        update={"state_dir": tmp_path, "bind_host": "127.0.0.1", "worker_web_port": free_port()}
+    )
+    app, _ = make_app(settings, lambda: None)  # type: ignore[arg-type,return-value]
+    path = worker["readinessProbe"]["httpGet"]["path"]
+
+    async def probe() -> tuple[int, bytes]:
+        app.web.init_server()
+        await app.web.start()
+        try:
+            url = f"http://127.0.0.1:{settings.worker_web_port}{path}"
+            with await asyncio.to_thread(urllib.request.urlopen, url, timeout=10) as response:
+                return response.status, response.read()
+        finally:
+            await app.web.stop()
+
+    status, body = asyncio.run(probe())
+    assert status == 200 and json.loads(body) == {"status": "OK"}
 
 
 def test_workers_have_time_to_commit_and_a_disruption_budget(
