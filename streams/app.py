@@ -217,19 +217,25 @@ class WorkerRuntime:
             yield None
 
     async def analyse(self, event: EventT) -> None:
-        key = str(event.message.partition).encode()
+        """Apply one observation to its partition's state. Its outputs are produced before the state
+        is stored: a crash in between applies the observation again to the state before it (outputs
+        may repeat), and once stored the state skips it (streams/pipeline/analytics.py)."""
+        message = event.message
+        key = str(message.partition).encode()
         stored = self.analytics.get(key)
         state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
-        late_before = state.windows.late_dropped
+        before = (state.windows.late_dropped, state.duplicates, state.evicted)
         try:
-            emits = state.step([event.message.value or b""], self.settings)
+            emits = state.step([(message.offset, message.value or b"")], self.settings)
         except (ValueError, KeyError, TypeError) as exc:  # written by a worker, so a bug: keep it, visibly
-            emits = [dead_letter_of(event.message, f"malformed observation: {exc!r}", self.settings)]
+            await self.produce([dead_letter_of(message, f"malformed observation: {exc!r}", self.settings)])
         else:
+            await self.produce(emits)
             self.analytics[key] = state.to_dict()
-            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - late_before)
-        await self.produce(emits)
-        self.ledger.done(event.message.tp, event.message.offset)
+            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - before[0])
+            metrics.ANALYTICS_DUPLICATES.inc(state.duplicates - before[1])
+            metrics.ANALYTICS_EVICTED.inc(state.evicted - before[2])
+        self.ledger.done(message.tp, message.offset)
 
     async def forget_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """Erasure requests (streams/privacy/forget.py): delete the user's state; the changelog gets

@@ -71,7 +71,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
         emits.append(
             Emit(settings.topic_anomalies, output_key(out) or record.key, encode(out), event.occurred_at, "anomalies")
         )
-        emits.append(observation(proc.settings.topic_observations, event.channel, "sensor", event.occurred_at))
+        emits.append(observation(proc.settings.topic_observations, record, event.channel, "sensor", event.occurred_at))
         rows.append(
             {
                 **event.model_dump(mode="json"),

@@ -253,3 +253,41 @@ async def test_a_lake_that_cannot_be_written_holds_the_commit(runtime: Any, monk
     monkeypatch.setattr(runtime.lake, "_write", disk_full)
     await runtime.on_before_shutdown(None)
     assert runtime.committed == {} and runtime.lake.buffered == 2  # read again after a restart
+
+
+async def test_observations_read_again_after_a_crash_count_once(runtime: Any) -> None:
+    settings = runtime.settings
+    tp = TP(settings.topic_observations, 0)
+    runtime.app.consumer.assigned.add(tp)
+    runtime.ledger.assign({tp: 0})
+    body = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
+    values = [json.dumps({**body, "source": [settings.topic_clicks, 0, o]}).encode() for o in range(3)]
+    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    await drain(runtime.analytics_agent, Stream([events]))
+    duplicates = metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0
+    # a crash: the table (runtime.analytics) kept every state, the group committed only offset 1
+    runtime.ledger.revoke({tp})
+    runtime.ledger.assign({tp: 1})
+    await drain(runtime.analytics_agent, Stream([events[1:]]))
+    assert (metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0) - duplicates == 2
+    state = runtime.analytics[b"0"]
+    (tallies,) = state["windows"]["open"]["web"].values()
+    assert tallies["actions"]["view"] == 3
+
+
+async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: Any) -> None:
+    """A window whose output Kafka refuses: the observation that closed it is applied again to the
+    state before it, so the window is published, and counted, once."""
+    settings = runtime.settings
+    tp = TP(settings.topic_observations, 0)
+    runtime.app.consumer.assigned.add(tp)
+    runtime.ledger.assign({tp: 0})
+    first = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
+    later = {**first, "occurred_at": "2026-11-22T10:05:00+00:00"}  # closes the 10:00 window
+    values = [json.dumps({**b, "source": [settings.topic_clicks, 0, o]}).encode() for o, b in enumerate([first, later])]
+    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    runtime.app.producer.failing = 1
+    await drain(runtime.analytics_agent, Stream([events, events[1:]]))  # after the resume: read again from 1
+    windows = [json.loads(v) for t, v in runtime.app.producer.sent if t == settings.topic_analytics]
+    assert [w["actions"]["view"] for w in windows] == [1]
+    assert runtime.ledger.to_commit() == {tp: 2}
