@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     analytics_tick_s: float = Field(
         default=5.0, description="How often a worker ticks the analytics partitions so quiet windows close."
     )
+    analytics_max_channels: int = Field(
+        default=1000,
+        ge=1,
+        description="Channels whose analytics state (open windows, surge baseline) one observation partition "
+        "keeps; past it the least recently seen channel's windows are closed early and published, the least "
+        "recently updated baseline dropped (`channelpulse_analytics_evicted_total`). Bounds the state record "
+        "each observation rewrites (a few hundred bytes a channel) below Kafka's 1 MB message limit.",
+    )
 
     # --- topics ------------------------------------------------------------------------------
     topic_clicks: str = Field(default="events.clicks", description="Input: click/view/purchase events.")
