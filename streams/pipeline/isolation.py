@@ -72,7 +72,8 @@ async def process_isolating(processor: Processor, kind: EventKind, records: Sequ
     """``processor.process(kind, records)``, splitting the batch on permanent scoring failures."""
     users, sensors = StagedState(processor.users), StagedState(processor.sensors)
     attempt = Processor(
-        processor.settings, processor.scorer, users, sensors, drift=processor.drift, lake=processor.lake
+        processor.settings, processor.scorer, users, sensors, drift=processor.drift, lake=processor.lake,
+        sensor_drift=processor.sensor_drift,
     )
     try:
         result = await attempt.process(kind, records)

@@ -11,6 +11,7 @@ import numpy as np
 from channelpulse.config import Settings
 from schemas.events import EventKind, SensorEvent
 from schemas.lifecycle import DriftReportRecord
+from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor
 from streams.pipeline.records import RawRecord
 from streams.pipeline.sensor_drift import SensorDriftWatch
@@ -81,5 +82,20 @@ async def test_the_sensors_pipeline_reports_drift() -> None:
     emitted: list[Any] = []
     for i in range(0, len(records), 100):
         emitted.extend((await proc.process(EventKind.SENSOR, records[i : i + 100])).emits)
+    reports = [json.loads(e.value) for e in emitted if e.topic == SETTINGS.topic_drift_reports]
+    assert len(reports) == 1 and reports[0]["events_seen"] == 200
+
+
+async def test_the_worker_path_with_batch_isolation_reports_drift_too() -> None:
+    rng = np.random.default_rng(2)
+    proc = Processor(SETTINGS, FakeScorer(), {}, {}, sensor_drift=SensorDriftWatch(SETTINGS))
+    events = _readings(rng.normal(70.0, 2.0, 1200), 0)
+    records = [
+        RawRecord(SETTINGS.topic_sensors, 0, i, e.sensor_id.encode(), e.model_dump_json().encode())
+        for i, e in enumerate(events)
+    ]
+    emitted: list[Any] = []
+    for i in range(0, len(records), 100):
+        emitted.extend((await process_isolating(proc, EventKind.SENSOR, records[i : i + 100])).emits)
     reports = [json.loads(e.value) for e in emitted if e.topic == SETTINGS.topic_drift_reports]
     assert len(reports) == 1 and reports[0]["events_seen"] == 200
