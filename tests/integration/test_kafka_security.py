@@ -32,8 +32,10 @@ WRONG_PASSWORD = f"wrong-{secrets.token_hex(12)}"
 
 
 @pytest.fixture(scope="module")
-def secure(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Client settings for a second broker with a SASL_SSL listener (Triton is the stack's)."""
+def secure(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Client settings for a second broker with a SASL_SSL listener; Triton is the test stack's (only
+    the end-to-end test starts it: a refused worker never reaches it)."""
+    stack = stack_settings
     folder = tmp_path_factory.mktemp("secure-kafka")
     certs = make_certificates(folder / "certs")
     broker = stack.model_copy(
@@ -63,45 +65,6 @@ def secure(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def outputs(settings: Settings, topic: str) -> list[dict[str, object]]:
     return [json.loads(r.value or b"{}") for r in read_topic(settings, topic, idle_timeout_s=3)]
-
-
-@pytest.mark.timeout(900)
-def test_a_worker_scores_and_dead_letters_over_sasl_ssl(secure: Settings) -> None:
-    ensure_topics(secure)
-    sample = SampleStream(secure, seed=5, malformed_share=0.1)
-    catalog = sample.catalog_records()
-    for topic in {r.topic for r in catalog}:
-        publish(secure, topic, [(r.key, r.value) for r in catalog if r.topic == topic])
-    records = list(sample.records(400))
-    for topic in {r.topic for r in records}:
-        publish(secure, topic, [(r.key, r.value) for r in records if r.topic == topic])
-    valid = {r.event_id: expected_topic(secure, r) for r in records if r.valid}
-    invalid = {r.value for r in records if not r.valid}
-    assert valid and invalid
-
-    out_topics = (secure.topic_sentiment, secure.topic_recommendations, secure.topic_anomalies)
-
-    def scored() -> dict[str, str]:
-        return {str(o["event_id"]): topic for topic in out_topics for o in outputs(secure, topic)}
-
-    worker = WorkerProcess(secure, name="secure-worker")
-    worker.start()
-    try:
-        wait_until(lambda: valid.keys() <= scored().keys(), 600, "every valid event scored over SASL_SSL")
-        letters = outputs(secure, secure.topic_deadletter)
-        wait_until(
-            lambda: invalid <= {base64.b64decode(str(d["raw"])) for d in outputs(secure, secure.topic_deadletter)},
-            120, "every invalid event dead-lettered",
-        )
-    finally:
-        code = worker.stop()
-    seen = scored()
-    assert all(seen[event_id] == topic for event_id, topic in valid.items())
-    assert all(isinstance(d["error"], str) for d in letters)
-    assert code == 0, worker.log_tail()
-    log = worker.log_path.read_text(errors="replace")
-    assert "[worker] consuming" in log
-    assert PASSWORD not in log
 
 
 def run_worker(settings: Settings) -> subprocess.CompletedProcess[str]:
@@ -157,3 +120,42 @@ def test_the_cli_publishes_and_tails_over_sasl_ssl_without_printing_the_password
     assert marker in tailed.stdout
     for proc in (published, tailed):
         assert PASSWORD not in proc.stdout + proc.stderr
+
+
+@pytest.mark.timeout(900)
+def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure: Settings) -> None:
+    ensure_topics(secure)
+    sample = SampleStream(secure, seed=5, malformed_share=0.1)
+    catalog = sample.catalog_records()
+    for topic in {r.topic for r in catalog}:
+        publish(secure, topic, [(r.key, r.value) for r in catalog if r.topic == topic])
+    records = list(sample.records(400))
+    for topic in {r.topic for r in records}:
+        publish(secure, topic, [(r.key, r.value) for r in records if r.topic == topic])
+    valid = {r.event_id: expected_topic(secure, r) for r in records if r.valid}
+    invalid = {r.value for r in records if not r.valid}
+    assert valid and invalid
+
+    out_topics = (secure.topic_sentiment, secure.topic_recommendations, secure.topic_anomalies)
+
+    def scored() -> dict[str, str]:
+        return {str(o["event_id"]): topic for topic in out_topics for o in outputs(secure, topic)}
+
+    worker = WorkerProcess(secure, name="secure-worker")
+    worker.start()
+    try:
+        wait_until(lambda: valid.keys() <= scored().keys(), 600, "every valid event scored over SASL_SSL")
+        letters = outputs(secure, secure.topic_deadletter)
+        wait_until(
+            lambda: invalid <= {base64.b64decode(str(d["raw"])) for d in outputs(secure, secure.topic_deadletter)},
+            120, "every invalid event dead-lettered",
+        )
+    finally:
+        code = worker.stop()
+    seen = scored()
+    assert all(seen[event_id] == topic for event_id, topic in valid.items())
+    assert all(isinstance(d["error"], str) for d in letters)
+    assert code == 0, worker.log_tail()
+    log = worker.log_path.read_text(errors="replace")
+    assert "[worker] consuming" in log
+    assert PASSWORD not in log
