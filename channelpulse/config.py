@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """ChannelPulse settings; env prefix ``CHANNELPULSE_``."""
 
-    model_config = SettingsConfigDict(env_prefix="CHANNELPULSE_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a validation error must not print the secrets among the inputs
+    model_config = SettingsConfigDict(
+        env_prefix="CHANNELPULSE_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     # --- where things live -------------------------------------------------------------------
     state_dir: Path = Field(
@@ -44,6 +47,34 @@ class Settings(BaseSettings):
         default=None,
         description="Bootstrap servers of an existing cluster; when unset, the local broker's address.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How every Kafka client (the workers' Faust app, the CLI's and the bench's clients) talks to "
+        "the brokers: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL authentication over TLS).",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512",
+        description="SASL mechanism with a SASL_* security protocol: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="SASL user name (required with a SASL_* security protocol)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None,
+        description="SASL password (required with a SASL_* security protocol). Never logged or printed.",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) the brokers' TLS certificates are checked against (SSL, "
+        "SASL_SSL); unset: the system's trusted CAs.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM client certificate (chain) for brokers that require TLS client authentication (mTLS).",
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None, description="PEM private key of CHANNELPULSE_KAFKA_SSL_CERTFILE (unencrypted)."
+    )
 
     # --- Triton ------------------------------------------------------------------------------
     triton_http_port: int = Field(default=8000, description="Triton HTTP/REST port.")
@@ -58,6 +89,22 @@ class Settings(BaseSettings):
         description="Base URL (http://host:port) of an existing Triton's HTTP endpoint; when unset, the local one.",
     )
     triton_timeout_s: float = Field(default=60.0, description="Timeout of one Triton inference request.")
+    triton_ssl: bool = Field(
+        default=False, description="Talk gRPC over TLS to Triton (its server started with --grpc-use-ssl)."
+    )
+    triton_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificate(s) Triton's gRPC TLS certificate is checked against; unset: "
+        "the system's trusted CAs.",
+    )
+    triton_ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM client certificate (chain) for a Triton that requires TLS client authentication "
+        "(--grpc-use-mutual-auth).",
+    )
+    triton_ssl_keyfile: Path | None = Field(
+        default=None, description="PEM private key of CHANNELPULSE_TRITON_SSL_CERTFILE."
+    )
 
     # --- Prometheus --------------------------------------------------------------------------
     prometheus_port: int = Field(default=9090, description="Prometheus server port.")
@@ -274,6 +321,24 @@ class Settings(BaseSettings):
         default=REPO_ROOT.parent / "shared" / "data",
         description="Folder of the reference data sets (sentiment sentences, NAB sensor series).",
     )
+
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> Settings:
+        """A SASL protocol needs a user and a password; a client certificate needs its key (and back)."""
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"CHANNELPULSE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "CHANNELPULSE_KAFKA_SASL_USERNAME and CHANNELPULSE_KAFKA_SASL_PASSWORD"
+            )
+        for prefix, cert, key in (
+            ("KAFKA", self.kafka_ssl_certfile, self.kafka_ssl_keyfile),
+            ("TRITON", self.triton_ssl_certfile, self.triton_ssl_keyfile),
+        ):
+            if (cert is None) != (key is None):
+                raise ValueError(f"CHANNELPULSE_{prefix}_SSL_CERTFILE and _SSL_KEYFILE go together")
+        return self
 
     def to_env(self) -> dict[str, str]:
         """These settings as CHANNELPULSE_* variables, for a child process (a worker, a retrainer)."""

@@ -17,6 +17,7 @@ import faust
 from faust.types import TP, EventT
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import KafkaSecurity
 from schemas.events import EventKind
 from schemas.outputs import DeadLetter
 from schemas.validation import encode
@@ -59,6 +60,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
+        broker_credentials=KafkaSecurity.of(settings).faust_credentials(),
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",

@@ -23,6 +23,7 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from infra.stack import prometheus, stack, triton
 from infra.stack.process import port_is_open
 from models.analytics.surge import SurgeParams
@@ -153,7 +154,7 @@ def run_demo(settings: Settings, events: int, rate: float, keep: bool, window_s:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     consumer = KafkaConsumer(
         *outputs,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings),
         group_id=None,
         auto_offset_reset="latest",
         consumer_timeout_ms=1000,

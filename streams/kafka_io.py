@@ -12,8 +12,16 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 
 log = logging.getLogger(__name__)
+
+
+def admin_client(settings: Settings, client_id: str) -> KafkaAdminClient:
+    """A KafkaAdminClient with the security settings."""
+    return KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id=client_id, **kafka_python_options(settings)
+    )
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
@@ -32,7 +40,7 @@ def durability_configs(settings: Settings) -> dict[str, str]:
 
 def ensure_topics(settings: Settings) -> list[str]:
     """Create the missing topics with ``settings.partitions`` partitions; returns the ones created."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-admin")
+    admin = admin_client(settings, "channelpulse-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -60,7 +68,7 @@ def committed_offsets(
 ) -> dict[tuple[str, int], int]:
     """The group's committed offset of each partition that has one (blocking: run it in an executor)."""
     wanted = {TopicPartition(topic, partition) for topic, partition in partitions}
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-offsets")
+    admin = admin_client(settings, "channelpulse-offsets")
     try:
         for attempt in range(1, 11):
             try:
@@ -83,7 +91,7 @@ def first_offset_from(
     deleted by retention) are passed over. Blocking: run it in an executor."""
     tp = TopicPartition(topic, partition)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -115,6 +123,7 @@ def producer(settings: Settings, **overrides: object) -> KafkaProducer:
     """A producer that waits for all in-sync replicas (acks=all) and retries."""
     options: dict[str, object] = {
         "bootstrap_servers": settings.bootstrap_servers,
+        **kafka_python_options(settings),
         "acks": "all",
         "linger_ms": 5,
         "retries": 10,
@@ -145,7 +154,7 @@ def read_topic(
     """Yield a topic's records (no consumer group, nothing committed); stops after ``idle_timeout_s``
     without a new record, or runs until interrupted when it is None."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings),
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=int(idle_timeout_s * 1000) if idle_timeout_s is not None else float("inf"),

@@ -24,6 +24,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from models.contract import RECOMMENDER_MODEL
 from models.recommend.embedding_cache import CachedEmbedder
 from models.recommend.recommender import ScoringParams
@@ -64,7 +65,10 @@ def read_catalog(settings: Settings, timeout_s: float = 30.0) -> list[dict[str, 
     """The catalog now: the latest record of each key of the compacted catalog topic, read up to the
     end offsets it had when called; a null value (tombstone) deletes the item; undecodable records
     are skipped (the worker dead-letters them)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None,
+        **kafka_python_options(settings),
+    )
     items: dict[bytes, dict[str, Any] | None] = {}
     try:
         partitions = consumer.partitions_for_topic(settings.topic_catalog) or set()

@@ -21,6 +21,7 @@ from kafka import KafkaConsumer
 from pydantic import ValidationError
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from infra.stack.prometheus import worker_targets_file
 from models.retrain.admission import Ask, Dropped, GatePolicy, RetrainGate
 from schemas.lifecycle import ModelUpdate, RetrainRequest
@@ -136,7 +137,7 @@ def run_retrainer(settings: Settings, handler: Handler, served: ServedVersion) -
     retrainer = Retrainer(settings, handler, served)
     consumer = KafkaConsumer(
         settings.topic_retrain_requests,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings),
         group_id=f"{settings.app_id}-retrainer",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -8,10 +8,12 @@ import sys
 import faust
 
 from channelpulse.config import Settings
+from channelpulse.triton_tls import triton_grpc_options
 from infra.stack.prometheus import worker_targets_file
 from models import contract
 from streams import metrics
 from streams.app import make_app
+from streams.kafka_access import KafkaAccessError, check_access
 from streams.kafka_io import ensure_topics
 from streams.privacy.keys import MissingPseudonymKey, require_key
 from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
@@ -22,13 +24,19 @@ log = logging.getLogger(__name__)
 
 def run_worker(settings: Settings) -> int:
     """Block until the worker is stopped (SIGINT/SIGTERM); returns the exit code (2: a batch size
-    above a served model's max_batch_size, or no pseudonym key for an existing cluster: refused before
-    consuming anything)."""
+    above a served model's max_batch_size, no pseudonym key for an existing cluster, or brokers that
+    refuse the credentials or the TLS handshake: refused before consuming anything)."""
+    tls = triton_grpc_options(settings)
     models = (contract.SENTIMENT_MODEL, contract.RECOMMENDER_MODEL, contract.ANOMALY_MODEL)
     try:
-        check_batch_size(settings.batch_max_size, served_batch_limits(settings.triton_grpc_url, models))
+        check_batch_size(settings.batch_max_size, served_batch_limits(settings.triton_grpc_url, models, tls=tls))
         require_key(settings)
     except (BatchSizeTooLarge, MissingPseudonymKey) as exc:
+        print(f"[worker] refusing to start: {exc}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        check_access(settings)
+    except KafkaAccessError as exc:
         print(f"[worker] refusing to start: {exc}", file=sys.stderr, flush=True)
         return 2
     created = ensure_topics(settings)
@@ -38,7 +46,7 @@ def run_worker(settings: Settings) -> int:
     address = f"{settings.bind_host}:{settings.worker_metrics_port}"
     targets = worker_targets_file(settings)
     metrics.register_target(targets, address)
-    app, runtime = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s))
+    app, runtime = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s, tls))
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     print(f"[worker] consuming {', '.join(settings.input_topics)}; metrics on http://{address}/metrics", flush=True)
     try:

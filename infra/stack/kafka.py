@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from channelpulse.config import Settings
@@ -40,17 +42,64 @@ def ensure_jars(settings: Settings) -> Path:
     return libs
 
 
-def server_properties(settings: Settings, data_dir: Path) -> str:
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class SaslSslListener:
+    """An extra SASL_SSL listener of the local broker: TLS with a PKCS12 keystore (the broker's key
+    and certificate chain), SASL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for ``users``. The
+    PLAINTEXT listener stays (the controller and the stack's own readiness check use it)."""
+
+    port: int
+    keystore: Path
+    keystore_password: str = field(repr=False)
+    users: Mapping[str, str] = field(repr=False)  # name -> password
+
+    def properties(self, host: str) -> list[str]:
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users.items())
+        scram_module = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        return [
+            f"sasl.enabled.mechanisms={','.join(SASL_MECHANISMS)}",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
+            f"listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config={scram_module}",
+            f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={scram_module}",
+            "ssl.keystore.type=PKCS12",
+            f"ssl.keystore.location={self.keystore.resolve()}",
+            f"ssl.keystore.password={self.keystore_password}",
+            f"ssl.key.password={self.keystore_password}",
+            "ssl.client.auth=none",
+        ]
+
+    def scram_arguments(self) -> list[str]:
+        """``kafka-storage format`` arguments that create the SCRAM credentials of ``users``."""
+        return [
+            arg
+            for name, password in self.users.items()
+            for mechanism in SASL_MECHANISMS[1:]
+            for arg in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+        ]
+
+
+def server_properties(settings: Settings, data_dir: Path, secure: SaslSslListener | None = None) -> str:
     host = settings.bind_host
+    listeners = f"PLAINTEXT://{host}:{settings.kafka_port},CONTROLLER://{host}:{settings.kafka_controller_port}"
+    advertised = f"PLAINTEXT://{host}:{settings.kafka_port}"
+    protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if secure is not None:
+        listeners += f",SASL_SSL://{host}:{secure.port}"
+        advertised += f",SASL_SSL://{host}:{secure.port}"
+        protocols += ",SASL_SSL:SASL_SSL"
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@{host}:{settings.kafka_controller_port}",
-            f"listeners=PLAINTEXT://{host}:{settings.kafka_port},CONTROLLER://{host}:{settings.kafka_controller_port}",
-            f"advertised.listeners=PLAINTEXT://{host}:{settings.kafka_port}",
+            f"listeners={listeners}",
+            f"advertised.listeners={advertised}",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"listener.security.protocol.map={protocols}",
             "inter.broker.listener.name=PLAINTEXT",
             f"log.dirs={data_dir}",
             f"num.partitions={settings.partitions}",
@@ -61,6 +110,7 @@ def server_properties(settings: Settings, data_dir: Path) -> str:
             "group.initial.rebalance.delay.ms=0",
             "auto.create.topics.enable=true",
             f"message.max.bytes={max(2 * settings.max_event_bytes, 1048588)}",
+            *(secure.properties(host) if secure is not None else []),
             "",
         ]
     )
@@ -73,8 +123,9 @@ def java() -> str:
     return path
 
 
-def start(settings: Settings) -> ServiceProcess:
-    """Start the broker (formatting its storage on first use) and wait until it accepts clients."""
+def start(settings: Settings, secure: SaslSslListener | None = None) -> ServiceProcess:
+    """Start the broker (formatting its storage on first use, with the SCRAM users of ``secure``)
+    and wait until it accepts clients."""
     proc = ServiceProcess("kafka", settings.state_dir / "run")
     if proc.pid() is not None:
         return proc
@@ -89,7 +140,7 @@ def start(settings: Settings) -> ServiceProcess:
     data = home / "data"
     home.mkdir(parents=True, exist_ok=True)
     props = home / "server.properties"
-    props.write_text(server_properties(settings, data))
+    props.write_text(server_properties(settings, data, secure))
     log4j = home / "log4j.properties"
     log4j.write_text(
         "log4j.rootLogger=WARN, stdout\n"
@@ -104,13 +155,13 @@ def start(settings: Settings) -> ServiceProcess:
     if not (data / "meta.properties").exists():
         fmt = subprocess.run(
             [*base, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()),
-             "-c", str(props), "--ignore-formatted"],
+             "-c", str(props), "--ignore-formatted", *(secure.scram_arguments() if secure else [])],
             capture_output=True, text=True, check=False,
         )
         if fmt.returncode != 0:
             raise StackError(f"formatting the Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
     proc.start([*base, "-cp", classpath, "kafka.Kafka", str(props)])
-    proc.wait_ready(lambda: broker_ready(settings), timeout_s=90, what="Kafka broker")
+    proc.wait_ready(lambda: broker_ready(settings), timeout_s=180, what="Kafka broker")
     return proc
 
 
@@ -121,8 +172,12 @@ def broker_ready(settings: Settings) -> bool:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
+    from channelpulse.kafka_security import kafka_python_options
+
     try:
-        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=3000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=3000, **kafka_python_options(settings)
+        )
     except (KafkaError, OSError, ValueError):
         return False
     try:

@@ -110,5 +110,5 @@ def start(settings: Settings) -> ServiceProcess:
         "--log-verbose=0",
     ]
     proc.start(argv, env=server_env())
-    proc.wait_ready(lambda: ready(settings), timeout_s=180, what="Triton Inference Server")
+    proc.wait_ready(lambda: ready(settings), timeout_s=600, what="Triton Inference Server")  # slow on a busy CPU
     return proc

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import aiokafka_options
 from streams.bench.loadgen import OffsetKey, SendLog
 
 
@@ -64,7 +65,7 @@ class OutputCollector:
     def __init__(self, settings: Settings, topic: str) -> None:
         self.topic = topic
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
+            bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="latest",

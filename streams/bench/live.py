@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from channelpulse.config import Settings
+from channelpulse.triton_tls import triton_grpc_options
 from streams.bench import phases
 from streams.bench.batches import scoring_batches
 from streams.bench.collector import OutputCollector
@@ -155,7 +156,8 @@ class LiveBench:
         # one request in flight per agent feeding the model, per worker (like the workers)
         concurrency = len(spec.input_topics) * max(1, len(self.group))
         out["triton_alone"] = await measure_triton(
-            self.settings.triton_grpc_url, name, batches, concurrency, self.options.limit_duration_s
+            self.settings.triton_grpc_url, name, batches, concurrency, self.options.limit_duration_s,
+            tls=triton_grpc_options(self.settings),
         )
         return out
 

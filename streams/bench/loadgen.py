@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import aiokafka_options
 from streams.bench.workload import EventSource, Outgoing
 
 OffsetKey = tuple[str, int, int]
@@ -41,7 +42,7 @@ class SendLog:
 def producer_for(settings: Settings, linger_ms: int = 2) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas, as the worker's does."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings),
         acks="all",
         linger_ms=linger_ms,
         max_request_size=max(2 * settings.max_event_bytes, 1048576),

@@ -11,6 +11,7 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 
 TOPIC_FIELDS = tuple(name for name in Settings.model_fields if name.startswith("topic_"))
 
@@ -39,7 +40,9 @@ def bench_settings(settings: Settings, run: str) -> Settings:
 
 def create_topics(settings: Settings, names: list[str]) -> None:
     """Create plain topics with ``settings.partitions`` partitions (existing ones are kept)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-bench")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-bench", **kafka_python_options(settings)
+    )
     try:
         for name in names:
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -53,7 +56,9 @@ def create_topics(settings: Settings, names: list[str]) -> None:
 def delete_run_topics(settings: Settings, run: str) -> list[str]:
     """Delete the run's topics (its prefix) and the ones Faust made for its app id; returns their names."""
     prefixes = (topic_prefix(run), f"{bench_settings(settings, run).app_id}-")
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-bench")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id="channelpulse-bench", **kafka_python_options(settings)
+    )
     try:
         doomed = sorted(t for t in admin.list_topics() if t.startswith(prefixes))
         if doomed:

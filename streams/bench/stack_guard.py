@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
+from channelpulse.triton_tls import triton_grpc_options
 from infra.stack import stack
 from infra.stack.process import free_port, port_is_open
 
@@ -56,7 +57,7 @@ def running_stack(settings: Settings) -> Iterator[StackInfo]:
 
 def model_ready(settings: Settings, model: str) -> bool:
     """Whether Triton serves ``model`` (any version) right now."""
-    client = grpcclient.InferenceServerClient(url=settings.triton_grpc_url)
+    client = grpcclient.InferenceServerClient(url=settings.triton_grpc_url, **triton_grpc_options(settings))
     try:
         return bool(client.is_model_ready(model))
     except Exception:  # unknown model or server gone: not ready either way

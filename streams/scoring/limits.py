@@ -24,11 +24,14 @@ def max_batch_size_of(config: Mapping[str, Any]) -> int:
     return int(body.get("max_batch_size", body.get("maxBatchSize", 0)) or 0)
 
 
-def served_batch_limits(url: str, models: Iterable[str], timeout_s: float = 10.0) -> dict[str, int]:
-    """``max_batch_size`` of each of ``models`` that Triton (gRPC ``url``) serves now; a model it
-    does not answer for (the server is down, the model not loaded) is left out and logged."""
+def served_batch_limits(
+    url: str, models: Iterable[str], timeout_s: float = 10.0, tls: Mapping[str, Any] | None = None
+) -> dict[str, int]:
+    """``max_batch_size`` of each of ``models`` that Triton (gRPC ``url``, TLS options ``tls``)
+    serves now; a model it does not answer for (the server is down, the model not loaded) is left
+    out and logged."""
     limits: dict[str, int] = {}
-    client = grpcclient.InferenceServerClient(url=url)
+    client = grpcclient.InferenceServerClient(url=url, **(tls or {}))
     try:
         try:
             client.is_server_live(client_timeout=timeout_s)

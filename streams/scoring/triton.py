@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
@@ -33,10 +34,11 @@ def _tensor(name: str, array: np.ndarray, dtype: str) -> grpcclient.InferInput:
 class TritonScorer:
     """One gRPC channel to Triton; each call sends one batched request."""
 
-    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, timeout_s: float = 10.0, tls: Mapping[str, Any] | None = None) -> None:
+        """``tls``: the TLS options of the channel (channelpulse.triton_tls.triton_grpc_options)."""
         self.url = url
         self.timeout_s = timeout_s
-        self.client = grpcclient.InferenceServerClient(url=url)
+        self.client = grpcclient.InferenceServerClient(url=url, **(tls or {}))
 
     async def _infer(
         self, model: str, inputs: list[grpcclient.InferInput], outputs: list[str]

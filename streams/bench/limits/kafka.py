@@ -15,6 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import aiokafka_options
 from streams.bench.loadgen import LoadGenerator, producer_for
 from streams.bench.namespace import create_topics
 from streams.bench.stats import steady_rate
@@ -29,7 +30,8 @@ async def measure_bare_loop(
     producer = producer_for(settings, linger_ms=0)
     await producer.start()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
+        **aiokafka_options(settings),
     )
     await consumer.start()
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,12 +20,13 @@ def scorer_call(scorer: TritonScorer, pipeline: str) -> Any:
 
 
 async def measure_triton(
-    url: str, pipeline: str, batches: list[Batch], concurrency: int, duration_s: float, timeout_s: float = 30.0
+    url: str, pipeline: str, batches: list[Batch], concurrency: int, duration_s: float, timeout_s: float = 30.0,
+    tls: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Requests per lane back to back for about ``duration_s`` seconds; events/s over all lanes."""
     if not batches:
         raise ValueError("no batches to score")
-    scorer = TritonScorer(url, timeout_s)
+    scorer = TritonScorer(url, timeout_s, tls)
     call = scorer_call(scorer, pipeline)
     times: list[float] = []
     counter = {"next": 0, "events": 0}
