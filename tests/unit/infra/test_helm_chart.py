@@ -34,21 +34,9 @@ CI_VALUES = CHART / "ci" / "external-kafka-sasl-ssl-values.yaml"
 BUILD_HELM = REPO_ROOT / "scripts" / "build_helm.sh"
 RELEASE = "cp"
 
-# The Kafka security settings that branch kafka-secure adds to Settings (issue 13, item 2). The
-# chart already renders them; until that branch is merged they are not Settings fields yet.
-# After merging kafka-secure, delete this constant (test_pending_kafka_settings_are_not_merged_yet
-# fails as a reminder).
-PENDING_KAFKA_SECURE = frozenset(
-    {
-        "CHANNELPULSE_KAFKA_SECURITY_PROTOCOL",
-        "CHANNELPULSE_KAFKA_SASL_MECHANISM",
-        "CHANNELPULSE_KAFKA_SASL_USERNAME",
-        "CHANNELPULSE_KAFKA_SASL_PASSWORD",
-        "CHANNELPULSE_KAFKA_SSL_CAFILE",
-        "CHANNELPULSE_KAFKA_SSL_CERTFILE",
-        "CHANNELPULSE_KAFKA_SSL_KEYFILE",
-    }
-)
+# The pod's mounted certificate files do not exist here: an app built from its settings gets the
+# default trust store instead (what is checked of it is the group, topics and ports, not TLS).
+NO_PEM_FILES = {"kafka_ssl_cafile": None, "kafka_ssl_certfile": None, "kafka_ssl_keyfile": None}
 
 SECRET_PLACEHOLDER = "from-a-kubernetes-secret-0123456789"
 
@@ -203,21 +191,16 @@ def test_the_default_values_name_what_is_missing(helm: str) -> None:
 # --- settings names and defaults -------------------------------------------------------------
 
 
-def test_pending_kafka_settings_are_not_merged_yet() -> None:
-    merged = {n for n in PENDING_KAFKA_SECURE if n.removeprefix("CHANNELPULSE_").lower() in Settings.model_fields}
-    assert not merged, f"kafka-secure is merged ({sorted(merged)}): delete PENDING_KAFKA_SECURE from this test"
-
-
 def test_every_channelpulse_variable_is_a_setting(manifests: list[dict[str, Any]]) -> None:
     fields = set(Settings.model_fields)
     names = {e["name"] for c in containers(manifests) for e in c.get("env", [])}
     channelpulse = {n for n in names if n.startswith("CHANNELPULSE_")}
     assert "CHANNELPULSE_KAFKA_BOOTSTRAP" in channelpulse
-    unknown = {n for n in channelpulse - PENDING_KAFKA_SECURE if n.removeprefix("CHANNELPULSE_").lower() not in fields}
+    unknown = {n for n in channelpulse if n.removeprefix("CHANNELPULSE_").lower() not in fields}
     assert not unknown, f"not Settings fields: {sorted(unknown)}"
     # and nothing else in the manifests spells a CHANNELPULSE_ name that is not a setting
     text = yaml.safe_dump_all(manifests)
-    spelled = set(re.findall(r"CHANNELPULSE_[A-Z0-9_]+", text)) - PENDING_KAFKA_SECURE
+    spelled = set(re.findall(r"CHANNELPULSE_[A-Z0-9_]+", text))
     assert {n for n in spelled if n.removeprefix("CHANNELPULSE_").lower() not in fields} == set()
 
 
@@ -268,7 +251,7 @@ def test_worker_probes_and_ports_are_the_faust_apps(
     from streams.app import make_app
 
     worker = container(one(manifests, "Deployment", "worker"))
-    settings = settings_of(worker, monkeypatch).model_copy(update={"state_dir": tmp_path})
+    settings = settings_of(worker, monkeypatch).model_copy(update={"state_dir": tmp_path, **NO_PEM_FILES})
     app, _ = make_app(settings, lambda: None)  # type: ignore[arg-type,return-value]  # no scoring here
     assert port(worker, "web") == app.conf.web_port == settings.worker_web_port
     assert port(worker, "metrics") == settings.worker_metrics_port
@@ -285,7 +268,7 @@ def test_the_worker_probe_path_answers_on_the_faust_web_server(
 
     worker = container(one(default_manifests, "Deployment", "worker"))
     settings = settings_of(worker, monkeypatch).model_copy(
-        update={"state_dir": tmp_path, "bind_host": "127.0.0.1", "worker_web_port": free_port()}
+        update={"state_dir": tmp_path, "bind_host": "127.0.0.1", "worker_web_port": free_port(), **NO_PEM_FILES}
     )
     app, _ = make_app(settings, lambda: None)  # type: ignore[arg-type,return-value]
     path = worker["readinessProbe"]["httpGet"]["path"]
@@ -322,7 +305,9 @@ def test_keda_scales_the_workers_on_the_lag_of_the_faust_group(
     from streams.app import make_app
 
     deployment = one(manifests, "Deployment", "worker")
-    settings = settings_of(container(deployment), monkeypatch).model_copy(update={"state_dir": tmp_path})
+    settings = settings_of(container(deployment), monkeypatch).model_copy(
+        update={"state_dir": tmp_path, **NO_PEM_FILES}
+    )
     app, _ = make_app(settings, lambda: None)  # type: ignore[arg-type,return-value]
     scaled = one(manifests, "ScaledObject")["spec"]
     assert scaled["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
