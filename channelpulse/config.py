@@ -236,6 +236,13 @@ class Settings(BaseSettings):
         description="A candidate is promoted only when its macro-F1 on the held-out feedback beats the serving "
         "version's by at least this much (absolute).",
     )
+    retrain_nproc: int = Field(
+        default=1,
+        ge=1,
+        description="Processes a sentiment fine-tune retrain runs on: 1 = inside the retrainer process; N > 1 = a "
+        "torchrun job of N processes on the retrainer's machine (DistributedDataParallel, one GPU each when CUDA is "
+        "there, else CPU processes), each step training on N batches (docs/models.md, Distributed training).",
+    )
     retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
 
     # --- models ------------------------------------------------------------------------------
