@@ -118,16 +118,17 @@ def class_weights(labels: np.ndarray, power: float) -> torch.Tensor:
 
 def freeze_lower_layers(model: SentimentClassifier, layers: int) -> None:
     """Keep the embeddings and the lowest ``layers`` transformer layers at their pretrained weights
-    (no gradient, so no backward pass through them). ValueError for an encoder without the BERT-style
-    ``embeddings`` / ``encoder.layer`` modules, or fewer layers than asked."""
+    (no gradient, so no backward pass through them); the top layer always trains, so a shallower
+    encoder freezes all but its top layer. ValueError for an encoder without the BERT-style
+    ``embeddings`` / ``encoder.layer`` modules (train it with ``frozen_layers=0``)."""
     if layers <= 0:
         return
     embeddings = getattr(model.encoder, "embeddings", None)
     stack = getattr(getattr(model.encoder, "encoder", None), "layer", None)
-    if embeddings is None or stack is None or len(stack) <= layers:
-        raise ValueError(f"cannot freeze {layers} layers of {type(model.encoder).__name__}: "
-                         "expected embeddings and more than that many encoder.layer modules")
-    for module in (embeddings, *stack[:layers]):
+    if embeddings is None or stack is None:
+        raise ValueError(f"cannot freeze layers of {type(model.encoder).__name__}: no BERT-style "
+                         "embeddings / encoder.layer modules (use frozen_layers=0)")
+    for module in (embeddings, *stack[: min(layers, len(stack) - 1)]):
         for parameter in module.parameters():
             parameter.requires_grad_(False)
 

@@ -39,7 +39,7 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
-        num_hidden_layers=3,
+        num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=64,
     )
