@@ -236,6 +236,7 @@ class Settings(BaseSettings):
         description="A candidate is promoted only when its macro-F1 on the held-out feedback beats the serving "
         "version's by at least this much (absolute).",
     )
+    retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
     retrain_nproc: int = Field(
         default=1,
         ge=1,
@@ -243,7 +244,6 @@ class Settings(BaseSettings):
         "torchrun job of N processes on the retrainer's machine (DistributedDataParallel, one GPU each when CUDA is "
         "there, else CPU processes), each step training on N batches (docs/models.md, Distributed training).",
     )
-    retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
 
     # --- models ------------------------------------------------------------------------------
     model_repository_source: Path = Field(
