@@ -299,6 +299,13 @@ class Settings(BaseSettings):
         "share of 1,000 paired bootstrap resamples of the evaluation rows (0 = no resampling test).",
     )
     retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
+    retrain_nproc: int = Field(
+        default=1,
+        ge=1,
+        description="Processes a sentiment fine-tune retrain runs on: 1 = inside the retrainer process; N > 1 = a "
+        "torchrun job of N processes on the retrainer's machine (DistributedDataParallel, one GPU each when CUDA is "
+        "there, else CPU processes), each step training on N batches (docs/models.md, Distributed training).",
+    )
 
     # --- models ------------------------------------------------------------------------------
     model_repository_source: Path = Field(

@@ -8,6 +8,7 @@ from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from models.retrain.decision import PromotionPolicy
 from models.retrain.job import RetrainJob
 from models.retrain.run import run_retrain
+from models.retrain.trainers import TRAINERS
 from schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
 from streams.lake import lake_reader
 from streams.retrainer import Handler, ServedVersion
@@ -42,7 +43,10 @@ def retrain_handler(settings: Settings) -> Handler:
             policy=PromotionPolicy(margin=settings.retrain_promotion_margin,
                                    confidence=settings.retrain_promotion_confidence),
         )
-        outcome = run_retrain(job, lake_reader(settings.lake_root), registry, work_dir=settings.state_dir)
+        trainer_type = TRAINERS.get(request.model)
+        trainer = None if trainer_type is None else trainer_type(nproc=settings.retrain_nproc)
+        outcome = run_retrain(job, lake_reader(settings.lake_root), registry, trainer=trainer,
+                              work_dir=settings.state_dir)
         return ModelUpdate(
             model=request.model,
             action=outcome.action,

@@ -34,7 +34,10 @@ def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParse
         "a version folder: encoder/ (float16 safetensors + tokenizer), head.safetensors, meta.json "
         "(data, recipe, metrics) and profile.json (drift reference from the validation rows). Seeded; "
         "a resumable state is kept in --work-dir every --checkpoint-every steps (--resume continues). "
-        "Defaults: the CPU recipe of version 2 (see docs/models.md, ## Sentiment).",
+        "Defaults: the CPU recipe of version 2 (see docs/models.md, ## Sentiment). Started by torchrun "
+        "(e.g. `torchrun --standalone --nproc-per-node 4 -m channelpulse train sentiment ...`) it trains data-"
+        "parallel on every process (DDP: a GPU each with nccl, else CPU processes with gloo; --batch-size per "
+        "process, a step trains on one batch per process); rank 0 writes the state and the version folder.",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="VERSION_DIR",
                         help="version folder to write (created; files of the same name are replaced)")
@@ -175,6 +178,7 @@ def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
     from models.sentiment.corpus import load_corpus
+    from models.sentiment.distributed import process_group
     from models.sentiment.recipe import train_classifier_version
     from models.sentiment.recipe_config import FineTuneConfig, MixConfig
 
@@ -193,11 +197,14 @@ def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
                             frozen_layers=args.frozen_layers,
                             checkpoint_every=args.checkpoint_every, max_steps=args.max_steps)
     work_dir = args.work_dir or Path(".channelpulse") / "train" / f"sentiment-{args.out.name}"
-    meta = train_classifier_version(
-        corpus, args.out, mix=mix, config=config, checkpoint=args.checkpoint or settings.encoder_checkpoint,
-        device=args.device, work_dir=work_dir, resume=args.resume, test=not args.no_test,
-        progress=not args.quiet, extra_meta={"arguments": _arguments(args)},
-    )
+    with process_group(args.device) as device:
+        meta = train_classifier_version(
+            corpus, args.out, mix=mix, config=config, checkpoint=args.checkpoint or settings.encoder_checkpoint,
+            device=device, work_dir=work_dir, resume=args.resume, test=not args.no_test,
+            progress=not args.quiet, extra_meta={"arguments": _arguments(args)},
+        )
+    if meta is None:  # a torchrun rank other than 0: rank 0 reports
+        return 0
     print(json.dumps({"version_dir": str(args.out), "metrics": meta["metrics"],
                       "run": meta["training"]["run"], "seconds": meta["training"]["seconds"]}, indent=2))
     return 0

@@ -7,7 +7,9 @@ A sentiment candidate starts from the serving version, in that version's format:
   (encoder + head) is fine-tuned further on the feedback rows' hash-train split
   (:class:`RetrainBudget`: at most ``max_steps`` AdamW steps and ``max_seconds`` of wall time,
   by default 2 epochs of batches of 16, <= 80 steps, <= 120 s, lr 2e-5, warm-up 10%), keeping
-  the base version's calibration temperature; measured and profiled on the hash-test split.
+  the base version's calibration temperature; measured and profiled on the hash-test split
+  (models/retrain/candidate.py). With ``nproc`` > 1 the fine-tune runs as a torchrun job of that
+  many processes (models/retrain/distributed.py), a step then training on ``nproc`` batches.
 * a version 1 head (frozen encoder + head.safetensors) or no serving version: a new head on the
   serving version's encoder checkpoint and config (models.sentiment.training.train_version).
 """
@@ -16,21 +18,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from models.drift.profile import ReferenceProfile
-from models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts, save_classifier
-from models.sentiment.data import TextDataset, split
+from models.contract import SENTIMENT_MODEL
+from models.retrain.candidate import RetrainBudget, fine_tune_candidate
+from models.retrain.distributed import fine_tune_distributed
+from models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
+from models.sentiment.data import TextDataset
 from models.sentiment.evaluate import classification_metrics, domain_metrics
-from models.sentiment.finetune import fine_tune
 from models.sentiment.model import META_FILE, SentimentModel
-from models.sentiment.recipe_config import FineTuneConfig
 from models.sentiment.training import TrainConfig, train_version
 
 
@@ -51,36 +51,15 @@ def metrics_of(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class RetrainBudget:
-    """How far a fine-tuned sentiment candidate trains: ``epochs`` over the feedback rows, cut at
-    ``max_steps`` steps and ``max_seconds`` seconds (whichever comes first; the learning-rate
-    schedule is planned for the step bound). ~600 feedback rows -> 30 steps per epoch."""
-
-    epochs: float = 2.0
-    batch_size: int = 16
-    max_steps: int = 80
-    max_seconds: float = 120.0
-    lr: float = 2e-5
-    head_lr: float = 2e-4
-    warmup_fraction: float = 0.1
-    seed: int = 0
-
-    def config(self, max_length: int) -> FineTuneConfig:
-        return FineTuneConfig(
-            epochs=self.epochs, batch_size=self.batch_size, max_length=max_length, lr=self.lr, head_lr=self.head_lr,
-            warmup_fraction=self.warmup_fraction, seed=self.seed, checkpoint_every=0, max_steps=self.max_steps,
-            max_seconds=self.max_seconds,
-        )
-
-
-@dataclass(frozen=True)
 class SentimentTrainer:
     """Sentiment candidates from the serving version (see the module docstring). ``device``: None
-    picks CUDA when available, else the CPU; ``progress`` shows tqdm bars."""
+    picks CUDA when available, else the CPU; ``progress`` shows tqdm bars; ``nproc`` > 1 fine-tunes
+    a classifier version on that many torchrun processes (DDP, a GPU each when there are GPUs)."""
 
     device: str | None = None
     progress: bool = True
     budget: RetrainBudget = field(default_factory=RetrainBudget)
+    nproc: int = 1
 
     def train(self, data: TextDataset, out_dir: Path, base_version: Path | None) -> dict[str, Any]:
         if base_version is not None and is_classifier_dir(base_version):
@@ -102,36 +81,12 @@ class SentimentTrainer:
         return report.meta
 
     def _fine_tune(self, data: TextDataset, out_dir: Path, base_version: Path) -> dict[str, Any]:
-        model, tokenizer, base_meta = load_classifier(base_version, self.device)
-        train, holdout = split(data)
-        if len(train) == 0 or len(holdout) < 2:
-            raise ValueError(f"need training rows and >= 2 held-out rows (have {len(train)} / {len(holdout)})")
-        max_length = int(base_meta.get("max_length", 128))
-        config = self.budget.config(int(base_meta.get("training", {}).get("config", {}).get("max_length", 64)))
-        report = fine_tune(model, tokenizer, train, config, progress=self.progress)
-        probs, embeddings = predict_texts(model, tokenizer, holdout.texts, max_length=max_length)
-        metrics = {**classification_metrics(probs.argmax(axis=1), holdout.labels),
-                   **domain_metrics(probs, holdout.labels)}
-        meta = {
-            "version": out_dir.name,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "max_length": max_length,
-            "encoder": {k: v for k, v in base_meta.get("encoder", {}).items() if k == "base_checkpoint"},
-            "base_version": base_version.name,
-            "training": {
-                "kind": "fine-tune from the serving version on feedback",
-                "budget": asdict(self.budget),
-                "config": asdict(config),
-                "device": str(next(model.parameters()).device),
-                "train": train.describe(),
-                "holdout": holdout.describe(),
-                "run": report.describe(),
-            },
-            "metrics": {"holdout": {k: round(float(v), 4) for k, v in metrics.items()}},
-        }
-        written = save_classifier(model, tokenizer, out_dir, meta)
-        ReferenceProfile.build(probs, embeddings, SENTIMENT_LABELS).save(out_dir)
-        return written
+        if self.nproc > 1:
+            return fine_tune_distributed(data, out_dir, base_version, self.budget, self.nproc, device=self.device)
+        meta = fine_tune_candidate(data, out_dir, base_version, self.budget, device=self.device,
+                                   progress=self.progress)
+        assert meta is not None  # one process: rank 0
+        return meta
 
     def evaluate(self, version_dirs: Sequence[Path], data: TextDataset) -> list[dict[str, float]]:
         """:func:`metrics_of` each version folder on ``data``."""

@@ -13,6 +13,16 @@ removes the state once the version is written (:func:`clear_state`).
 
 ``max_steps`` / ``max_seconds`` bound a run (the retrainer uses them); the learning-rate schedule
 is planned for the bounded step count, so a bounded run still decays to 0.
+
+Distributed (under torchrun, in a process group of ``W`` ranks, models/sentiment/distributed.py):
+the model is wrapped in DistributedDataParallel and step ``k`` of rank ``r`` takes planned batch
+``k * W + r`` (:func:`rank_batches`), so one step trains on ``W`` planned batches (the global
+batch) and a run has ``len(plan) // W`` steps, which the schedule and ``max_steps`` count. The
+loss of each rank is its class-weighted sum over the global batch's weight sum, so the averaged
+gradient is exactly that of one process over the whole global batch (whatever the class weights and
+batch sizes). Rank 0 alone shows progress and writes the state (weights, optimiser and scheduler
+are the same on every rank; the random state of each rank is kept); every rank resumes from it,
+so ``work_dir`` must be shared. Dropout is seeded ``seed + rank``.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from transformers import PreTrainedTokenizerBase
 
 from models.sentiment.classifier import SentimentClassifier
 from models.sentiment.data import TextDataset
+from models.sentiment.distributed import World, any_across, data_parallel, gather, sum_across, world
 from models.sentiment.labels import NUM_LABELS
 from models.sentiment.recipe_config import FineTuneConfig
 
@@ -45,6 +56,7 @@ class FineTuneReport:
     losses: list[float]
     resumed_from: int
     class_weights: list[float]
+    ranks: int = 1
 
     @property
     def examples_per_second(self) -> float:
@@ -58,6 +70,7 @@ class FineTuneReport:
             "seconds": round(self.seconds, 1),
             "examples_per_second": round(self.examples_per_second, 1),
             "resumed_from_step": self.resumed_from,
+            "ranks": self.ranks,
             "class_weights": [round(w, 4) for w in self.class_weights],
             "final_loss_mean_50": round(float(np.mean(self.losses[-50:])), 4) if self.losses else None,
         }
@@ -84,6 +97,14 @@ def plan_batches(
         batches.extend(epoch_batches)
     wanted = max(1, round(epochs * math.ceil(len(texts) / batch_size)))
     return batches[:wanted]
+
+
+def rank_batches(batches: list[np.ndarray], ranks: World) -> list[np.ndarray]:
+    """The batches ``ranks.rank`` trains on, one per step: planned batch ``k * size + rank`` at step
+    ``k``, for ``len(batches) // size`` steps (the last ``len(batches) % size`` batches are dropped, so
+    that every rank takes the same number of steps)."""
+    steps = len(batches) // ranks.size
+    return batches[ranks.rank :: ranks.size][:steps]
 
 
 def class_weights(labels: np.ndarray, power: float) -> torch.Tensor:
@@ -151,67 +172,84 @@ def fine_tune(
 ) -> FineTuneReport:
     """Train ``model`` in place on ``train``; returns what was done. With ``work_dir`` the state is
     saved every ``config.checkpoint_every`` steps and at the end; ``resume`` continues
-    from a saved state (ValueError when the state belongs to another plan)."""
+    from a saved state (ValueError when the state belongs to another plan or number of ranks).
+    In a process group every rank calls this with the same arguments (see the module docstring)."""
     if len(train) == 0:
         raise ValueError("no training rows")
-    torch.manual_seed(config.seed)
+    ranks = world()
+    torch.manual_seed(config.seed + ranks.rank)
     device = next(model.parameters()).device
-    batches = plan_batches(train.texts, config.batch_size, config.epochs, config.seed, config.sort_chunk)
+    planned = plan_batches(train.texts, config.batch_size, config.epochs, config.seed, config.sort_chunk)
+    batches = rank_batches(planned, ranks)
+    if not batches:
+        raise ValueError(f"{len(planned)} planned batches cannot feed {ranks.size} ranks")
     total = len(batches) if config.max_steps is None else min(len(batches), config.max_steps)
     optimizer = _optimizer(model, config)
     scheduler = _schedule(optimizer, total, config.warmup_fraction)
-    weights = class_weights(train.labels, config.class_weight_power)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights.to(device))
+    weights = class_weights(train.labels, config.class_weight_power).to(device)
     labels = torch.from_numpy(train.labels)
     state_path = Path(work_dir) / STATE_FILE if work_dir is not None else None
+    plan = [total, len(train), config.seed, config.batch_size]
     start_step = 0
     losses: list[float] = []
     if resume and state_path is not None and state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
-        if state["plan"] != [total, len(train), config.seed, config.batch_size]:
-            raise ValueError(f"{state_path}: saved for another plan {state['plan']}, cannot resume")
+        if state["plan"] != plan or state.get("ranks", 1) != ranks.size:
+            raise ValueError(f"{state_path}: saved for another plan {state['plan']} on {state.get('ranks', 1)} "
+                             f"rank(s), cannot resume")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_step, losses = int(state["step"]), list(state["losses"])
-        torch.set_rng_state(state["rng"])
-    model.train()
+        torch.set_rng_state(state.get("rank_rng", [state["rng"]])[ranks.rank].cpu())
+    net = data_parallel(model)
+    net.train()
     started = time.perf_counter()
     examples = 0
     done = start_step
-    bar = tqdm(total=total, initial=start_step, desc="fine-tuning", unit="step", disable=not progress)
+    bar = tqdm(total=total, initial=start_step, desc="fine-tuning", unit="step",
+               disable=not progress or not ranks.is_main)
     with bar:
         for step in range(start_step, total):
-            if config.max_seconds is not None and time.perf_counter() - started > config.max_seconds:
+            if config.max_seconds is not None and any_across(
+                time.perf_counter() - started > config.max_seconds, device
+            ):
                 break
             idx = batches[step]
             batch = tokenizer([train.texts[i] for i in idx], padding=True, truncation=True,
                               max_length=config.max_length, return_tensors="pt").to(device)
-            logits, _ = model(batch["input_ids"], batch["attention_mask"])
-            loss = loss_fn(logits.float(), labels[idx].to(device))
+            logits, _ = net(batch["input_ids"], batch["attention_mask"])
+            y = labels[idx].to(device)
+            summed = torch.nn.functional.cross_entropy(logits.float(), y, weight=weights, reduction="sum")
+            # [loss sum, weight sum, rows] of the global batch; DDP averages the gradients over the
+            # ranks, hence the factor size: the gradient is that of the global batch's weighted mean
+            rows = torch.tensor(float(len(idx)), device=device)
+            glob = sum_across(torch.stack([summed.detach(), weights[y].sum(), rows]))
+            loss = summed * ranks.size / glob[1]
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss.detach()))
-            examples += len(idx)
+            losses.append(float(glob[0] / glob[1]))
+            examples += int(glob[2])
             bar.update(1)
             rate = examples / (time.perf_counter() - started)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", ex_s=f"{rate:.0f}")
             done = step + 1
             due = config.checkpoint_every and done % config.checkpoint_every == 0
             if state_path is not None and (due or done == total):
-                state_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = state_path.with_suffix(".tmp")
-                torch.save({"plan": [total, len(train), config.seed, config.batch_size], "step": done,
-                            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                            "scheduler": scheduler.state_dict(), "losses": losses,
-                            "rng": torch.get_rng_state()}, tmp)
-                tmp.replace(state_path)
+                rank_rng = gather(torch.get_rng_state())
+                if ranks.is_main:
+                    state_path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = state_path.with_suffix(".tmp")
+                    torch.save({"plan": plan, "ranks": ranks.size, "step": done, "model": model.state_dict(),
+                                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                "losses": losses, "rng": rank_rng[0], "rank_rng": rank_rng}, tmp)
+                    tmp.replace(state_path)
     model.eval()
     return FineTuneReport(done, total, examples, time.perf_counter() - started, losses, start_step,
-                          weights.tolist())
+                          weights.tolist(), ranks.size)
 
 
 def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:

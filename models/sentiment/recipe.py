@@ -32,6 +32,7 @@ from models.sentiment.classifier import (
 )
 from models.sentiment.corpus import Corpus
 from models.sentiment.data import TextDataset
+from models.sentiment.distributed import world
 from models.sentiment.encoding import checkpoint_reference, resolve_checkpoint
 from models.sentiment.evaluate import domain_metrics, expected_calibration_error
 from models.sentiment.finetune import clear_state, fine_tune, fit_temperature
@@ -85,8 +86,10 @@ def train_classifier_version(
     test: bool = True,
     progress: bool = True,
     extra_meta: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Fine-tune, calibrate, evaluate and write a version folder to ``out_dir``; returns its meta."""
+) -> dict[str, Any] | None:
+    """Fine-tune, calibrate, evaluate and write a version folder to ``out_dir``; returns its meta.
+    Under torchrun every rank fine-tunes (models/sentiment/finetune.py); rank 0 alone goes on to
+    calibrate, evaluate and write, the other ranks return None."""
     mix = mix or MixConfig()
     config = config or FineTuneConfig()
     started = time.perf_counter()
@@ -97,6 +100,8 @@ def train_classifier_version(
     train = build_mix(corpus, mix, config.seed)
     report = fine_tune(model, tokenizer, train, config, work_dir=work_dir, resume=resume, progress=progress)
     tuned = time.perf_counter()
+    if not world().is_main:
+        return None
 
     validation = measure(model, tokenizer, corpus.validation, DEFAULT_MAX_LENGTH, progress, "validation")
     val_probs = np.concatenate([p for p, _ in validation.values()])

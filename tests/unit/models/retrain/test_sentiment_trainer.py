@@ -1,5 +1,6 @@
 """SentimentTrainer against the real sentiment training code, with a tiny random BERT as encoder
-(same tokenizer as all-MiniLM-L6-v2) so it runs in seconds on a CPU."""
+(same tokenizer as all-MiniLM-L6-v2) so it runs in seconds on a CPU; one fine-tune runs as a
+2-process torchrun job (gloo)."""
 
 from __future__ import annotations
 
@@ -107,3 +108,35 @@ def test_the_time_budget_stops_a_fine_tune_early(tiny_encoder: str, tmp_path: Pa
     trainer = SentimentTrainer(device="cpu", progress=False, budget=RetrainBudget(max_steps=80, max_seconds=0.0))
     meta = trainer.train(_dataset(100, 1), tmp_path / "candidate", tmp_path / "2")
     assert meta["training"]["run"]["steps"] == 0 < meta["training"]["run"]["planned_steps"]
+
+
+def test_nproc_fine_tunes_the_candidate_as_a_torchrun_job(tiny_encoder: str, tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from models.retrain.trainers import RetrainBudget
+    from models.sentiment.classifier import is_classifier_dir, new_classifier, save_classifier
+    from models.sentiment.data import split
+    from models.sentiment.finetune import plan_batches
+    from models.sentiment.recipe_config import FineTuneConfig
+
+    torch.manual_seed(0)
+    model, tokenizer = new_classifier(tiny_encoder)
+    base = tmp_path / "repo" / "2"
+    save_classifier(model, tokenizer, base, {"version": "2", "training": {"config": {"max_length": 16}}})
+    budget = RetrainBudget(epochs=2, batch_size=16, max_steps=4, max_seconds=300, lr=1e-2, head_lr=5e-2)
+    trainer = SentimentTrainer(device="cpu", progress=False, budget=budget, nproc=2)
+    candidate = tmp_path / "work" / "candidate"
+    meta = trainer.train(_dataset(300, 1), candidate, base)
+
+    assert is_classifier_dir(candidate) and (candidate / "profile.json").is_file()
+    assert json.loads((candidate / "meta.json").read_text()) == meta  # what rank 0 wrote
+    run = meta["training"]["run"]
+    assert run["ranks"] == 2 and run["steps"] == run["planned_steps"] == 4  # 4 steps of 2 batches of 16
+    train_rows, _ = split(_dataset(300, 1))
+    plan = plan_batches(train_rows.texts, 16, 2, 0, FineTuneConfig().sort_chunk)
+    assert run["examples"] == sum(len(b) for b in plan[:8])  # the first 4 global batches
+    assert [p.name for p in candidate.parent.iterdir()] == ["candidate"]  # the job folder is gone
+    before = load_file(str(base / "head.safetensors"))["linear.weight"]
+    after = load_file(str(candidate / "head.safetensors"))["linear.weight"]
+    assert not torch.allclose(before, after)
