@@ -200,8 +200,11 @@ def drill(
         if not keep_publishing:
             reviews.pause()
         kill()
-        time.sleep(down_s)
+        time.sleep(min(5.0, down_s / 2))
+        stalled_at = worker.metric("channelpulse_events_out_total", topic=topic)
+        time.sleep(down_s - min(5.0, down_s / 2))
         baseline = worker.metric("channelpulse_events_out_total", topic=topic)
+        assert baseline == stalled_at, "outputs went on while the service was down: the kill missed"
         restart()
         ready = time.monotonic()
         if not keep_publishing:
