@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     analytics_tick_s: float = Field(
         default=5.0, description="How often a worker ticks the analytics partitions so quiet windows close."
     )
+    analytics_max_channels: int = Field(
+        default=1000,
+        ge=1,
+        description="Channels whose analytics state (open windows, surge baseline) one observation partition "
+        "keeps; past it the least recently seen channel's windows are closed early and published, the least "
+        "recently updated baseline dropped (`channelpulse_analytics_evicted_total`). Bounds the state record "
+        "each observation rewrites (a few hundred bytes a channel) below Kafka's 1 MB message limit.",
+    )
 
     # --- topics ------------------------------------------------------------------------------
     topic_clicks: str = Field(default="events.clicks", description="Input: click/view/purchase events.")
@@ -243,6 +251,13 @@ class Settings(BaseSettings):
         default=0.02,
         description="A candidate is promoted only when its macro-F1 on the held-out feedback beats the serving "
         "version's by at least this much (absolute).",
+    )
+    retrain_promotion_confidence: float = Field(
+        default=0.95,
+        ge=0.0,
+        le=1.0,
+        description="A candidate is promoted only when it also beats the serving version's macro-F1 on at least this "
+        "share of 1,000 paired bootstrap resamples of the evaluation rows (0 = no resampling test).",
     )
     retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
 

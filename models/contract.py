@@ -29,7 +29,7 @@ RECOMMENDER_IN_K: Final = "K"
 RECOMMENDER_OUT_ITEMS: Final = "ITEMS"
 RECOMMENDER_OUT_SCORES: Final = "SCORES"
 
-# anomaly (version 2, per request row = one sensor): STATE FP64[-1] (the sensor's detector state
+# anomaly (versions 2 and 3, per request row = one sensor): STATE FP64[-1] (the sensor's detector state
 #          row, right-padded with zeros; empty/zeros: new sensor), VALUES FP64[-1] and TIMES FP64[-1]
 #          (its new readings in time order, epoch seconds; NaN time: padding)
 #          -> SCORE FP32[-1] in [0, 1], IS_ANOMALY BOOL[-1] (one per reading), NEW_STATE FP64[-1].

@@ -35,4 +35,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# The Helm client that `make test` lints and renders the chart with (infra/helm): built once from
+# its Go module into ~/.cache/channelpulse/tools (minutes), reused afterwards. Without Go only the
+# chart's test fails (tests/unit/infra/test_helm_chart.py), with the reason.
+scripts/build_helm.sh >/dev/null || echo "[bootstrap] warning: helm could not be built (scripts/build_helm.sh); the Helm chart test will fail"
 echo "[bootstrap] ready: $(.venv/bin/channelpulse --version)"

@@ -21,6 +21,7 @@ from streams import metrics
 from streams.commit_barrier import CommitBarrier, faust_commit
 from streams.delivery import OffsetLedger, Verdict
 from streams.kafka_io import committed_offsets, durability_configs, first_offset_from
+from streams.lake.commit_hold import LakeCommitHold
 from streams.lake.writer import LakeWriter
 from streams.outputs import OutputProducer, dead_letter_of
 from streams.pipeline.analytics import ChannelAnalytics
@@ -117,6 +118,14 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     return app, runtime
 
 
+def first_offsets(events: Sequence[EventT]) -> dict[TP, int]:
+    """The first offset of each partition among ``events``."""
+    first: dict[TP, int] = {}
+    for e in events:
+        first.setdefault(e.message.tp, e.message.offset)
+    return first
+
+
 class WorkerRuntime:
     """What the agents share: the processor (created in the worker's event loop) and offsets seen."""
 
@@ -148,6 +157,7 @@ class WorkerRuntime:
         self.next_offset: dict[TP, int] = {}
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
+        self.lake_hold: LakeCommitHold[TP] = LakeCommitHold()
         self.barrier = CommitBarrier(lambda: self.app.producer.flush(), faust_commit(app))
         # the app's producer and consumer through self.app: Faust creates them on first use
         self.outputs = OutputProducer(lambda: self.app.producer)
@@ -202,19 +212,25 @@ class WorkerRuntime:
             yield None
 
     async def analyse(self, event: EventT) -> None:
-        key = str(event.message.partition).encode()
+        """Apply one observation to its partition's state. Its outputs are produced before the state
+        is stored: a crash in between applies the observation again to the state before it (outputs
+        may repeat), and once stored the state skips it (streams/pipeline/analytics.py)."""
+        message = event.message
+        key = str(message.partition).encode()
         stored = self.analytics.get(key)
         state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
-        late_before = state.windows.late_dropped
+        before = (state.windows.late_dropped, state.duplicates, state.evicted)
         try:
-            emits = state.step([event.message.value or b""], self.settings)
+            emits = state.step([(message.offset, message.value or b"")], self.settings)
         except (ValueError, KeyError, TypeError) as exc:  # written by a worker, so a bug: keep it, visibly
-            emits = [dead_letter_of(event.message, f"malformed observation: {exc!r}", self.settings)]
+            await self.outputs.produce([dead_letter_of(message, f"malformed observation: {exc!r}", self.settings)])
         else:
+            await self.outputs.produce(emits)
             self.analytics[key] = state.to_dict()
-            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - late_before)
-        await self.outputs.produce(emits)
-        self.ledger.done(event.message.tp, event.message.offset)
+            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - before[0])
+            metrics.ANALYTICS_DUPLICATES.inc(state.duplicates - before[1])
+            metrics.ANALYTICS_EVICTED.inc(state.evicted - before[2])
+        self.ledger.done(message.tp, message.offset)
 
     async def forget_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """Erasure requests (streams/privacy/forget.py): delete the user's state; the changelog gets
@@ -266,7 +282,13 @@ class WorkerRuntime:
         ]
         metrics.EVENTS_IN.labels(topic=records[0].topic).inc(len(records))
         metrics.BATCH_SIZE.labels(pipeline=kind.value).observe(len(records))
+        buffered_before = self.lake.rows_buffered_total
         result = await self.process_safely(kind, records)
+        if guarded and self.lake.rows_buffered_total > buffered_before:
+            # the batch's lake rows are in the current generation (or an earlier one, flushed meanwhile)
+            generation = self.lake.generation
+            for tp, first in first_offsets(events).items():
+                self.lake_hold.hold(tp, first, generation)
         await self.outputs.produce(result.emits)
         metrics.EVENTS_DEADLETTERED.labels(topic=records[0].topic).inc(result.invalid)
         for e in events:
@@ -333,17 +355,28 @@ class WorkerRuntime:
         self.ledger.assign(starts)
 
     async def commit_offsets(self) -> None:
-        """Commit what the ledger says is done (every second, on revocation, at shutdown), behind
+        """Commit what the ledger says is done and the lake holds the rows of (every second), behind
         the producer's flush (streams/commit_barrier.py)."""
-        offsets = self.ledger.to_commit()
+        done = self.lake_hold.cap(self.ledger.to_commit(), self.lake.durable_generation)
+        offsets = {tp: o for tp, o in done.items() if o > (self.ledger.committed_offset(tp) or 0)}
         if offsets:
             self.ledger.committed(await self.barrier.commit(offsets))
+
+    async def commit_all(self) -> None:
+        """Write the lake's buffer, then commit everything done (on revocation, at shutdown); if the
+        lake cannot be written, only what it holds is committed (the rest is read again)."""
+        try:
+            self.lake.flush()
+        except Exception:
+            log.exception("lake: writing the buffered rows failed; their events' offsets stay uncommitted")
+        await self.commit_offsets()
 
     async def on_partitions_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Faust signal (sender, revoked): commit, then forget the revoked partitions."""
         deliver_rereads(self.app.consumer, self.guarded_topics)  # the fetcher is stopped now
-        await self.commit_offsets()
+        await self.commit_all()
         self.ledger.revoke(args[0])
+        self.lake_hold.revoke(args[0])
 
     async def on_partitions_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Faust signal (sender, assigned): before the fetcher starts again, let events read again
@@ -351,7 +384,7 @@ class WorkerRuntime:
         deliver_rereads(self.app.consumer, self.guarded_topics)
 
     async def on_before_shutdown(self, sender: Any, *args: Any, **kwargs: Any) -> None:
-        await self.commit_offsets()
+        await self.commit_all()
 
     async def process_safely(self, kind: EventKind, records: list[RawRecord]) -> BatchResult:
         """Process a batch; if processing itself keeps failing (a bug, not bad input), dead-letter the

@@ -93,6 +93,18 @@ ANALYTICS_LATE = Counter(
     "Observations that came after their analytics window had closed (not counted in any window).",
     registry=REGISTRY,
 )
+ANALYTICS_DUPLICATES = Counter(
+    "channelpulse_analytics_duplicates",
+    "Observations (and ticks) the analytics skipped as already counted: read again, or produced again by a "
+    "replay of their input.",
+    registry=REGISTRY,
+)
+ANALYTICS_EVICTED = Counter(
+    "channelpulse_analytics_evicted",
+    "Analytics windows closed early and surge baselines dropped to keep a partition's state within "
+    "CHANNELPULSE_ANALYTICS_MAX_CHANNELS channels.",
+    registry=REGISTRY,
+)
 MODEL_INFO = Gauge(
     "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
     registry=REGISTRY,

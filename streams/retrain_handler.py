@@ -38,7 +38,8 @@ def retrain_handler(settings: Settings) -> Handler:
             reason=request.reason,
             min_rows=settings.retrain_min_rows,
             max_rows=settings.retrain_max_rows,
-            policy=PromotionPolicy(margin=settings.retrain_promotion_margin),
+            policy=PromotionPolicy(margin=settings.retrain_promotion_margin,
+                                   confidence=settings.retrain_promotion_confidence),
         )
         outcome = run_retrain(job, lake_reader(settings.lake_root), registry, work_dir=settings.state_dir)
         return ModelUpdate(

@@ -40,14 +40,14 @@ def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParse
                         help="version folder to write (created; files of the same name are replaced)")
     parser.add_argument("--data-root", type=Path, default=None, metavar="DIR",
                         help="shared data folder (default CHANNELPULSE_DATA_DIR, i.e. ../shared/data)")
-    parser.add_argument("--sst2-rows", type=int, default=mix.sst2,
-                        help=f"SST-2 training phrases sampled ({mix.sst2}; 0 = all)")
-    parser.add_argument("--semeval-rows", type=int, default=mix.semeval,
-                        help=f"SemEval training tweets sampled ({mix.semeval}; 0 = all)")
+    parser.add_argument("--sst2-rows", type=int, default=mix.sst2 or 0,
+                        help=f"SST-2 training phrases sampled ({mix.sst2 or 'all'}; 0 = all)")
+    parser.add_argument("--semeval-rows", type=int, default=mix.semeval or 0,
+                        help=f"SemEval training tweets sampled ({mix.semeval or 'all'}; 0 = all)")
     parser.add_argument("--finance-rows", type=int, default=mix.finance or 0,
-                        help=f"TFNS training rows sampled ({mix.finance or 0}; 0 = all)")
-    parser.add_argument("--movie-rows", type=int, default=mix.movie,
-                        help=f"VADER movie training rows sampled ({mix.movie}; 0 = all)")
+                        help=f"TFNS training rows sampled ({mix.finance or 'all'}; 0 = all)")
+    parser.add_argument("--movie-rows", type=int, default=mix.movie or 0,
+                        help=f"VADER movie training rows sampled ({mix.movie or 'all'}; 0 = all)")
     parser.add_argument("--epochs", type=float, default=tune.epochs, help=f"passes over the mix ({tune.epochs})")
     parser.add_argument("--batch-size", type=int, default=tune.batch_size, help=f"({tune.batch_size})")
     parser.add_argument("--max-length", type=int, default=tune.max_length,
@@ -57,6 +57,9 @@ def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument("--class-weight-power", type=float, default=tune.class_weight_power,
                         help="loss weight per class = (n / (3 n_class)) ** power "
                         f"({tune.class_weight_power}: square-root inverse frequency; 0 = unweighted)")
+    parser.add_argument("--frozen-layers", type=int, default=tune.frozen_layers,
+                        help="lowest transformer layers kept pretrained, with the embeddings "
+                        f"({tune.frozen_layers}; 0 = train every layer)")
     parser.add_argument("--seed", type=int, default=tune.seed, help=f"seed of head, sampling and batches ({tune.seed})")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: all)")
     parser.add_argument("--checkpoint-every", type=int, default=tune.checkpoint_every,
@@ -187,6 +190,7 @@ def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
                     finance=args.finance_rows or None, movie=args.movie_rows or None)
     config = FineTuneConfig(epochs=args.epochs, batch_size=args.batch_size, max_length=args.max_length, lr=args.lr,
                             head_lr=args.head_lr, class_weight_power=args.class_weight_power, seed=args.seed,
+                            frozen_layers=args.frozen_layers,
                             checkpoint_every=args.checkpoint_every, max_steps=args.max_steps)
     work_dir = args.work_dir or Path(".channelpulse") / "train" / f"sentiment-{args.out.name}"
     meta = train_classifier_version(

@@ -94,7 +94,8 @@ class NegativeSurgeDetector:
         share = window["negative_share"]
         if share is None or n < p.min_events:
             return None
-        state = self.channels.setdefault(window["channel"], ChannelBaseline())
+        state = self.channels.pop(window["channel"], None) or ChannelBaseline()
+        self.channels[window["channel"]] = state  # the most recently updated channel last: forgotten last
         alert = None
         if state.baseline is None:
             state.baseline = share
@@ -120,6 +121,15 @@ class NegativeSurgeDetector:
         state.baseline += p.alpha * lift
         state.windows += 1
         return alert
+
+    def forget(self, max_channels: int) -> int:
+        """Drop the baselines of the channels updated least recently beyond ``max_channels``; how many
+        were dropped (such a channel warms up again from its next window)."""
+        dropped = 0
+        while len(self.channels) > max_channels:
+            del self.channels[next(iter(self.channels))]
+            dropped += 1
+        return dropped
 
     def _alert(
         self,

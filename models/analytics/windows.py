@@ -12,6 +12,10 @@ A closed window is a dict with the fields of ``schemas.outputs.ChannelWindow``: 
 sensors), ``actions`` (view, click, add_to_cart, purchase), ``conversion`` = purchases / views (None
 without views), ``sentiment_mean`` and ``negative_share`` over reviews and social posts (None without
 any). Windows without events are not emitted. The whole state is a JSON-able dict (a Faust table).
+
+The state is bounded: a channel has open windows only between the watermark and the latest event
+time (at most ``lateness / length + 2`` of them), and :meth:`ChannelWindows.evict` closes the windows of
+the channels seen least recently (in arrival order) beyond a number of channels.
 """
 
 from __future__ import annotations
@@ -103,8 +107,20 @@ class ChannelWindows:
         if self.watermark_us is not None and start + self.length_us <= self.watermark_us:
             self.late_dropped += 1
             return []
-        self.open.setdefault(obs.channel, {}).setdefault(start, WindowTally()).add(obs)
+        windows = self.open.pop(obs.channel, {})
+        self.open[obs.channel] = windows  # the most recently seen channel last: evicted last
+        windows.setdefault(start, WindowTally()).add(obs)
         return self._advance(at - self.lateness_us)
+
+    def evict(self, max_channels: int) -> list[dict[str, Any]]:
+        """Close every window of the channels seen least recently beyond ``max_channels`` channels
+        with open windows, early (their later observations open new windows for the same span)."""
+        closed = []
+        while len(self.open) > max_channels:
+            channel = next(iter(self.open))
+            windows = self.open.pop(channel)
+            closed += [windows[start].result(channel, start, start + self.length_us) for start in sorted(windows)]
+        return closed
 
     def flush(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """Close the windows that ``now`` minus the allowed lateness has passed; all of them without ``now``."""

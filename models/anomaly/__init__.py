@@ -1,7 +1,7 @@
 """Sensor anomaly detection: an online per-sensor detector, its streaming state, NAB scoring.
 
 - :class:`~models.anomaly.online.OnlineDetector`: ``run(state rows, values, times) -> (scores, flags)``,
-  updating each sensor's compact state row (served by Triton as the ``anomaly`` model, version 2).
+  updating each sensor's compact state row (served by Triton as the ``anomaly`` model, versions 2 and 3).
 - :class:`~models.anomaly.sensor_state.SensorState`: one sensor's state row + episode state (Faust table).
 - :class:`~models.anomaly.episodes.EpisodeTracker`: turns raw flags into one alert per anomaly episode.
 - :mod:`models.anomaly.nab`: Numenta Anomaly Benchmark v1.1 scoring; :mod:`models.anomaly.evaluation`

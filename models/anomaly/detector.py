@@ -1,6 +1,6 @@
 """Version 1 of the anomaly model (no longer served): stateless, batched scoring of raw sensor windows.
 
-Kept as a reference for the NAB evaluation (scripts/evaluate_anomaly_nab.py compares version 2,
+Kept as a reference for the NAB evaluation (scripts/evaluate_anomaly_nab.py compares versions 3 and 2,
 models/anomaly/online.py, with it); its parameters are the defaults of :class:`DetectorParams`
 (version 1's meta.json).
 

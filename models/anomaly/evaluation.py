@@ -2,7 +2,7 @@
 
 Detectors (per reading, an anomaly score in [0, 1] and the binary flag users get):
 
-* ``online``            version 2 (models/anomaly/online.py), every series replayed in lockstep
+* ``online``            versions 2 and 3 (models/anomaly/online.py), every series replayed in lockstep
                         through one vectorised detector (one state row per series: what the
                         worker keeps per sensor);
 * ``v1``                version 1 (models/anomaly/detector.py): each reading scored from the raw

@@ -25,7 +25,11 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    range_scale * beyond)``, where ``beyond`` is how far the reading lies outside the recent range in
    units of the sensor's mean absolute deviation. So the first reading of a new kind of behaviour
    scores, recurring spikes of the usual height, the readings right after an anomaly and excursions
-   within the range seen recently do not.
+   within the range seen recently do not. Once warm, one reading widens the range envelope to at
+   most ``range_growth`` times its decayed width plus ``range_step`` mean absolute deviations: a
+   single huge spike does not hide every smaller anomaly for thousands of readings (a later level
+   shift of half its height, say), while behaviour that recurs still widens it within a few
+   readings. ``range_growth = 0`` leaves the growth unlimited (version 2 of the model).
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
 
@@ -107,6 +111,8 @@ class OnlineParams:
     envelope_margin: float = 1.2
     range_decay: float = 0.9995
     range_scale: float = 2.0
+    range_growth: float = 2.0
+    range_step: float = 3.0
     half_novelty: float = 0.38
     warmup: int = 288
     envelope_start: int = 144
@@ -129,6 +135,8 @@ class OnlineParams:
             raise ValueError("need envelope_margin, range_scale, range_init, half_novelty and error_cap > 0")
         if not 0.0 <= self.level_gate < 1.0 or self.level_z0 < 0.0 or self.level_half <= 0.0:
             raise ValueError("need 0 <= level_gate < 1, level_z0 >= 0 and level_half > 0")
+        if not (self.range_growth == 0.0 or self.range_growth >= 1.0) or self.range_step < 0.0:
+            raise ValueError("need range_growth 0 (unlimited) or >= 1 and range_step >= 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -270,10 +278,15 @@ class OnlineDetector:
         decay = np.exp(k * math.log(p.envelope_decay))
         s[:, Slot.ENVELOPE] = np.where(settled, np.maximum(envelope * decay, surprise), envelope)
         range_decay = np.exp(k * math.log(p.range_decay))
-        # until warm, deviations count at most range_init mean absolute deviations
+        # until warm, deviations count at most range_init mean absolute deviations; once warm, one
+        # reading widens the range at most range_growth-fold plus range_step mean absolute deviations
         cap = np.where(warm, np.inf, p.range_init * s[:, Slot.SCALE])
         for slot, side in ((Slot.HIGH, deviation), (Slot.LOW, -deviation)):
-            grown = np.maximum(s[:, slot] * range_decay, np.minimum(side, cap))
+            decayed = s[:, slot] * range_decay
+            limit = (
+                cap if p.range_growth == 0.0 else np.where(warm, p.range_growth * decayed + p.range_step * unit, cap)
+            )
+            grown = np.maximum(decayed, np.minimum(side, limit))
             s[:, slot] = np.where(settled, grown, s[:, slot])
         capped = np.minimum(errors, p.error_cap * np.maximum(maes, floor[:, None]))
         learned_maes = np.where(maes == 0, errors, maes + p.error_alpha * (capped - maes))

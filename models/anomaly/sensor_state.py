@@ -1,6 +1,6 @@
 """Per-sensor streaming state kept by the stream side (one Faust table entry per sensor).
 
-The Triton ``anomaly`` model (version 2) is stateless across requests but not across readings: the
+The Triton ``anomaly`` model (versions 2 and 3) is stateless across requests but not across readings: the
 caller sends each sensor's detector state row with its new readings and stores the new row it gets
 back. :class:`SensorState` holds that row as compact bytes (float64, ~1.6 KB for the shipped
 parameters; base64 in the JSON table value) plus the sensor's :class:`EpisodeTracker` (one alert

@@ -15,10 +15,11 @@ from typing import Any
 import polars as pl
 
 from models.registry import ModelRegistry, RegistryError
-from models.retrain.decision import decide
+from models.retrain.decision import decide, paired_win_rate
 from models.retrain.feedback import eval_split, labelled_reviews
 from models.retrain.job import Action, RetrainJob, RetrainOutcome
-from models.retrain.trainers import TRAINERS, TextTrainer
+from models.retrain.trainers import TRAINERS, TextTrainer, metrics_of
+from models.sentiment.evaluate import classification_metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ def run_retrain(
     2. Hold out ``job.eval_fraction`` of them (a salted hash of the event id, so fixed per event).
     3. Train a candidate on the rest in a temporary folder under ``work_dir`` (``trainer``: the
        model's entry in TRAINERS, starting from the serving version's encoder and config).
-    4. Score candidate and serving version on the held-out rows; promote per ``job.policy``:
+    4. Score candidate and serving version on the held-out rows; promote per ``job.policy``
+       (margin, and the paired bootstrap win rate of :func:`~models.retrain.decision.paired_win_rate`):
        the candidate is added to the registry as the next version and promoted (Triton loads it and
        the served history records it). A rejected candidate is discarded.
     """
@@ -81,9 +83,15 @@ def run_retrain(
     with tempfile.TemporaryDirectory(prefix=f"retrain-{job.model}-", dir=work_dir) as tmp:
         candidate_dir = Path(tmp) / "candidate"
         meta = trainer.train(fit, candidate_dir, base)
-        scored = trainer.evaluate([candidate_dir] + ([base] if base is not None else []), held_out)
+        probs = trainer.predict([candidate_dir] + ([base] if base is not None else []), held_out)
+        scored = [metrics_of(p, held_out.labels) for p in probs]
         candidate_metrics, serving_metrics = scored[0], (scored[1] if base is not None else None)
-        decision = decide(candidate_metrics, serving_metrics, len(held_out), job.policy)
+        win_rate = None
+        if base is not None and job.policy.confidence > 0:
+            win_rate = paired_win_rate(probs[0].argmax(axis=1), probs[1].argmax(axis=1), held_out.labels,
+                                       lambda p, y: classification_metrics(p, y)[job.policy.metric],
+                                       job.policy.resamples)
+        decision = decide(candidate_metrics, serving_metrics, len(held_out), job.policy, win_rate)
         numbers: dict[str, Any] = {
             "rows": rows,
             "candidate_metrics": candidate_metrics,

@@ -39,9 +39,15 @@ class TextTrainer(Protocol):
         """Write a complete version folder (weights, meta.json, profile.json) to ``out_dir``; returns its meta."""
         ...
 
-    def evaluate(self, version_dirs: Sequence[Path], data: TextDataset) -> list[dict[str, float]]:
-        """Metrics (``accuracy``, ``macro_f1``, ...) of each version folder on ``data``."""
+    def predict(self, version_dirs: Sequence[Path], data: TextDataset) -> list[np.ndarray]:
+        """Class probabilities (rows x labels) of each version folder on ``data``."""
         ...
+
+
+def metrics_of(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """``accuracy``, ``macro_f1``, per-class F1 (argmax) and the per-domain figures (binary
+    accuracy, ECE) of class probabilities against ``labels``."""
+    return {**classification_metrics(probs.argmax(axis=1), labels), **domain_metrics(probs, labels)}
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,11 @@ class SentimentTrainer:
         return written
 
     def evaluate(self, version_dirs: Sequence[Path], data: TextDataset) -> list[dict[str, float]]:
-        out: list[dict[str, float]] = []
+        """:func:`metrics_of` each version folder on ``data``."""
+        return [metrics_of(p, data.labels) for p in self.predict(version_dirs, data)]
+
+    def predict(self, version_dirs: Sequence[Path], data: TextDataset) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
         embedded: dict[int, np.ndarray] = {}  # version 1 folders sharing an encoder embed the rows once
         for version_dir in version_dirs:
             if is_classifier_dir(version_dir):
@@ -140,8 +150,7 @@ class SentimentTrainer:
                 if key not in embedded:
                     embedded[key] = head_model.embed(data.texts, progress=self.progress)
                 probs = head_model.probs_from_embeddings(embedded[key])
-            out.append({**classification_metrics(probs.argmax(axis=1), data.labels),
-                        **domain_metrics(probs, data.labels)})
+            out.append(probs)
         return out
 
 

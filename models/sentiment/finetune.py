@@ -1,6 +1,7 @@
 """Fine-tuning a :class:`SentimentClassifier` end to end (encoder + head), resumably.
 
-The loop: AdamW (encoder ``lr``, head ``head_lr``, weight decay on matrices only), linear warm-up
+The loop: AdamW (encoder ``lr``, head ``head_lr``, weight decay on matrices only; the embeddings and
+the lowest ``frozen_layers`` transformer layers stay pretrained), linear warm-up
 over ``warmup_fraction`` of the steps then linear decay to 0, gradient clipping at 1.0,
 class-weighted cross-entropy (weights ``(n / (3 * n_class)) ** class_weight_power``, so 0.5 =
 square-root inverse frequency). Batches come from :func:`plan_batches`: a seeded shuffle, cut into
@@ -94,9 +95,27 @@ def class_weights(labels: np.ndarray, power: float) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def freeze_lower_layers(model: SentimentClassifier, layers: int) -> None:
+    """Keep the embeddings and the lowest ``layers`` transformer layers at their pretrained weights
+    (no gradient, so no backward pass through them); the top layer always trains, so a shallower
+    encoder freezes all but its top layer. ValueError for an encoder without the BERT-style
+    ``embeddings`` / ``encoder.layer`` modules (train it with ``frozen_layers=0``)."""
+    if layers <= 0:
+        return
+    embeddings = getattr(model.encoder, "embeddings", None)
+    stack = getattr(getattr(model.encoder, "encoder", None), "layer", None)
+    if embeddings is None or stack is None:
+        raise ValueError(f"cannot freeze layers of {type(model.encoder).__name__}: no BERT-style "
+                         "embeddings / encoder.layer modules (use frozen_layers=0)")
+    for module in (embeddings, *stack[: min(layers, len(stack) - 1)]):
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+
+
 def _optimizer(model: SentimentClassifier, config: FineTuneConfig) -> torch.optim.AdamW:
     word_embeddings = model.encoder.get_input_embeddings().weight
     word_embeddings.requires_grad_(not config.freeze_word_embeddings)
+    freeze_lower_layers(model, config.frozen_layers)
     groups: list[dict[str, Any]] = []
     for module, lr in ((model.encoder, config.lr), (model.head, config.head_lr)):
         trained = [p for p in module.parameters() if p.requires_grad]

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 class FineTuneConfig:
     """Optimisation settings of one fine-tuning run (defaults: the CPU recipe of version 2)."""
 
-    epochs: float = 1.0
+    epochs: float = 2.0
     batch_size: int = 32
     max_length: int = 64  # training truncation (tokens); inference uses meta.json max_length
-    lr: float = 5e-5  # encoder
+    lr: float = 8e-5  # encoder
     head_lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     class_weight_power: float = 0.5
     freeze_word_embeddings: bool = True  # the 30k x 384 token table (half the weights) stays pretrained
+    frozen_layers: int = 2  # embeddings + the lowest transformer layers stay pretrained (1.25x faster on 2 cores)
     sort_chunk: int = 50  # batches per length-sorted chunk
     seed: int = 0
     checkpoint_every: int = 200  # steps between resumable states (0: never)
@@ -26,12 +27,11 @@ class FineTuneConfig:
     max_seconds: float | None = None
 
 
-
 @dataclass(frozen=True)
 class MixConfig:
     """Training rows drawn from each source (None: all of its training split), seeded."""
 
-    sst2: int | None = 9_000
-    semeval: int | None = 9_000
-    finance: int | None = 6_000
-    movie: int | None = 3_000
+    sst2: int | None = 20_000
+    semeval: int | None = None
+    finance: int | None = None
+    movie: int | None = None

@@ -1,10 +1,16 @@
 """Batched writes into the lake: rows are buffered per kind and written as one Parquet file per
 kind and date when the buffer reaches ``flush_rows`` rows, when its oldest row is ``flush_seconds``
-old, or on :meth:`LakeWriter.flush` / :meth:`LakeWriter.close`."""
+old, or on :meth:`LakeWriter.flush` / :meth:`LakeWriter.close`.
+
+Each flush takes the buffer as one *generation*: rows buffered now belong to :attr:`LakeWriter.generation`,
+and once :attr:`LakeWriter.durable_generation` is past it they are on disk (written to a temporary
+file, fsynced, renamed, the folder fsynced). The worker holds back the commit of an event's offset
+until the generation holding its rows is durable (streams/lake/commit_hold.py)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -61,6 +67,10 @@ class LakeWriter:
         self._clock = clock
         self._pseudonymize = pseudonymize
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one flush at a time, so generations become durable in order
+        self._generation = 0
+        self._durable_generation = 0
+        self.rows_buffered_total = 0
         self._buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._oldest: float | None = None
         self._last_retention: float | None = None
@@ -72,6 +82,18 @@ class LakeWriter:
         """Rows waiting to be written."""
         with self._lock:
             return sum(len(rows) for rows in self._buffers.values())
+
+    @property
+    def generation(self) -> int:
+        """The generation rows buffered now belong to."""
+        with self._lock:
+            return self._generation
+
+    @property
+    def durable_generation(self) -> int:
+        """Every row of a generation below this one is on disk."""
+        with self._lock:
+            return self._durable_generation
 
     def append(self, kind: str, row: Row, at: datetime | None = None) -> list[Path]:
         """Buffer one row of ``kind`` filed at ``at`` (default: UTC now); returns files a due flush wrote."""
@@ -93,6 +115,7 @@ class LakeWriter:
             if prepared and self._oldest is None:
                 self._oldest = self._clock()
             self._buffers[kind].extend(prepared)
+            self.rows_buffered_total += len(prepared)
         return self.flush() if self.flush_due() else []
 
     def flush_due(self) -> bool:
@@ -104,16 +127,35 @@ class LakeWriter:
             return full or self._clock() - self._oldest >= self.flush_seconds
 
     def flush(self) -> list[Path]:
-        """Write every buffered row now; returns the part files written."""
-        with self._lock:
-            buffers, self._buffers, self._oldest = self._buffers, defaultdict(list), None
-        written = []
-        for kind, rows in buffers.items():
-            by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
-            for record in rows:
-                by_day[record[LAKE_TS].date()].append(record)
-            for day, day_rows in sorted(by_day.items()):
-                written.append(self._write(kind, day, day_rows))
+        """Write every buffered row now and make its generation durable; returns the part files
+        written. If a write fails, the rows go back to the buffer (the next flush tries them again)
+        and the generation stays not durable."""
+        with self._flush_lock:
+            with self._lock:
+                buffers, self._buffers, self._oldest = self._buffers, defaultdict(list), None
+                generation = self._generation
+                self._generation += 1
+            written = []
+            try:
+                for kind, rows in buffers.items():
+                    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
+                    for record in rows:
+                        by_day[record[LAKE_TS].date()].append(record)
+                    for day, day_rows in sorted(by_day.items()):
+                        written.append(self._write(kind, day, day_rows))
+            except BaseException:
+                for path in written:  # rewritten whole by the next flush
+                    path.unlink(missing_ok=True)
+                with self._lock:
+                    for kind, rows in buffers.items():
+                        self._buffers[kind][:0] = rows
+                    if self._oldest is None:
+                        self._oldest = self._clock()
+                raise
+            with self._lock:
+                self._durable_generation = generation + 1
+                self.rows_written += sum(len(rows) for rows in buffers.values())
+                self.files_written += len(written)
         self._maybe_apply_retention()
         return written
 
@@ -136,9 +178,9 @@ class LakeWriter:
         target = folder / f"part-{uuid.uuid4().hex}{PART_SUFFIX}"
         tmp = target.with_name(target.name + ".tmp")
         frame.write_parquet(tmp)
+        _fsync(tmp)
         tmp.rename(target)  # readers only ever see complete files
-        self.rows_written += len(rows)
-        self.files_written += 1
+        _fsync(folder)  # the rename itself survives a crash of the machine
         log.debug("lake: wrote %d %s rows to %s", len(rows), kind, target)
         return target
 
@@ -152,3 +194,12 @@ class LakeWriter:
         removed = apply_retention(self.root, self.retention_days)
         if removed:
             log.info("lake: retention removed %d partitions older than %d days", len(removed), self.retention_days)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -11,6 +11,20 @@ observation came since the previous tick (:data:`IDLE_TICKS` ticks in a row); so
 drained (observations with old event times, ticks in between) no window is closed ahead of its data.
 Observations that still come after their window closed are counted in ``late_dropped`` (exported by
 the worker as ``channelpulse_analytics_late_total``).
+
+Replays count nothing twice. Records are applied at their position (the observation offset): one
+below the state's ``next_offset`` was applied already (the state was stored, its offset not yet
+committed) and is skipped. An observation also names its input event (``source``: topic, partition,
+offset); per input partition the state keeps the next input offset to count, so an observation
+produced again by a replay of its input (the scoring worker crashed before committing) is skipped too.
+Both are counted in ``duplicates`` (``channelpulse_analytics_duplicates_total``). This relies on each
+input partition's observations reaching an observation partition in input order (one producer per
+input partition at a time, sending a batch's outputs in order).
+
+The state is bounded: past ``CHANNELPULSE_ANALYTICS_MAX_CHANNELS`` channels with open windows, the
+least recently seen channel's windows are closed early and published; past as many surge baselines,
+the least recently updated is dropped (both counted in ``evicted``,
+``channelpulse_analytics_evicted_total``).
 """
 
 from __future__ import annotations
@@ -36,10 +50,23 @@ time closes its windows."""
 class ChannelAnalytics:
     """One partition's windows and surge detector, serialisable for a Faust table."""
 
-    def __init__(self, windows: ChannelWindows, surge: NegativeSurgeDetector, idle_ticks: int = 0) -> None:
+    def __init__(
+        self,
+        windows: ChannelWindows,
+        surge: NegativeSurgeDetector,
+        idle_ticks: int = 0,
+        next_offset: int = 0,
+        sources: dict[str, int] | None = None,
+        duplicates: int = 0,
+        evicted: int = 0,
+    ) -> None:
         self.windows = windows
         self.surge = surge
         self.idle_ticks = idle_ticks  # ticks since the last observation
+        self.next_offset = next_offset  # the next record position to apply
+        self.sources = sources or {}  # "topic:partition" of an input -> its next offset to count
+        self.duplicates = duplicates  # records skipped as already applied
+        self.evicted = evicted  # windows closed early and baselines dropped to keep the state bounded
 
     @classmethod
     def new(cls, settings: Settings) -> ChannelAnalytics:
@@ -51,20 +78,40 @@ class ChannelAnalytics:
             ChannelWindows.from_dict(data["windows"]),
             NegativeSurgeDetector.from_dict(data["surge"]),
             int(data.get("idle_ticks", 0)),
+            int(data.get("next_offset", 0)),
+            {str(k): int(v) for k, v in data.get("sources", {}).items()},
+            int(data.get("duplicates", 0)),
+            int(data.get("evicted", 0)),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"windows": self.windows.to_dict(), "surge": self.surge.to_dict(), "idle_ticks": self.idle_ticks}
+        return {
+            "windows": self.windows.to_dict(),
+            "surge": self.surge.to_dict(),
+            "idle_ticks": self.idle_ticks,
+            "next_offset": self.next_offset,
+            "sources": dict(self.sources),
+            "duplicates": self.duplicates,
+            "evicted": self.evicted,
+        }
 
-    def step(self, values: Sequence[bytes], settings: Settings) -> list[Emit]:
-        """Apply observation/tick records in order; the closed windows and alerts to publish."""
+    def step(self, records: Sequence[tuple[int, bytes]], settings: Settings) -> list[Emit]:
+        """Apply ``(position, value)`` observation/tick records in order; the closed windows and
+        alerts to publish."""
         closed: list[dict[str, Any]] = []
-        for value in values:
+        for position, value in records:
+            if position < self.next_offset:
+                self.duplicates += 1
+                continue
+            self.next_offset = position + 1
             body = json.loads(value)
             if "tick" in body:
                 self.idle_ticks += 1
                 if self.idle_ticks >= IDLE_TICKS:
                     closed += self.windows.flush(datetime.fromisoformat(body["tick"]))
+                continue
+            if "source" in body and not self._first_time(body["source"]):
+                self.duplicates += 1
                 continue
             self.idle_ticks = 0
             at = datetime.fromisoformat(body["occurred_at"])
@@ -76,6 +123,9 @@ class ChannelAnalytics:
             else:
                 obs = Observation.sensor(body["channel"], at)
             closed += self.windows.add(obs)
+            evicted = self.windows.evict(settings.analytics_max_channels)
+            self.evicted += len(evicted)
+            closed += evicted
         emits = []
         for window in closed:
             record = ChannelWindow.model_validate(window)
@@ -84,4 +134,14 @@ class ChannelAnalytics:
             if alert is not None:
                 out = Alert.model_validate(alert)
                 emits.append(Emit(settings.topic_alerts, output_key(out), encode(out), pipeline="alerts"))
+        self.evicted += self.surge.forget(settings.analytics_max_channels)
         return emits
+
+    def _first_time(self, source: list[Any]) -> bool:
+        """Whether the input event at ``source`` (topic, partition, offset) is counted for the first time."""
+        topic, partition, offset = str(source[0]), int(source[1]), int(source[2])
+        name = f"{topic}:{partition}"
+        if offset < self.sources.get(name, 0):
+            return False
+        self.sources[name] = offset + 1
+        return True

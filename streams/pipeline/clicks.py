@@ -55,7 +55,7 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
         )
         emits.append(
             observation(
-                proc.settings.topic_observations, event.channel, "click", event.occurred_at, action=event.action
+                proc.settings.topic_observations, record, event.channel, "click", event.occurred_at, action=event.action
             )
         )
         rows.append(

@@ -1,7 +1,14 @@
 """Sensor readings: each sensor's detector state (a Faust table entry) goes to Triton with the
 batch's readings of that sensor (one request row per sensor, its readings in arrival order); the
 returned state is stored (one table write per sensor per batch) and the first flag of an anomaly
-episode raises one alert."""
+episode raises one alert.
+
+A replay applies nothing twice: the stored value also holds the partition and the next input offset
+of the sensor's last readings (``applied``; a sensor's readings come on one partition when producers
+key them by ``sensor_id``; a reading from another partition is taken as new). A reading below it
+(the state was stored, its offset not yet committed, then the worker crashed) is still scored and
+published, in a request row of its own with the stored state, but the state that row returns is
+dropped and it raises no alert."""
 
 from __future__ import annotations
 
@@ -23,11 +30,17 @@ if TYPE_CHECKING:
     from streams.pipeline.processor import Processor
 
 
+APPLIED = "applied"
+
+Row = tuple[bytes, bool]
+"""A request row: the sensor's key and whether it holds readings the stored state already applied."""
+
+
 def request_arrays(
-    positions: dict[bytes, list[int]], valid: Sequence[tuple[RawRecord, Any]], states: dict[bytes, SensorState]
+    positions: dict[Row, list[int]], valid: Sequence[tuple[RawRecord, Any]], states: dict[bytes, SensorState]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(states [n, s], values [n, k], times [n, k])`` with one row per sensor, in ``positions`` order;
-    cells past a sensor's readings have a NaN time (padding)."""
+    """``(states [n, s], values [n, k], times [n, k])`` with one row per entry of ``positions``, in its
+    order; cells past a row's readings have a NaN time (padding)."""
     width = max(len(p) for p in positions.values())
     values = np.zeros((len(positions), width), dtype=np.float64)
     times = np.full((len(positions), width), np.nan, dtype=np.float64)
@@ -36,28 +49,37 @@ def request_arrays(
             event = valid[i][1]
             values[row, col] = event.value
             times[row, col] = event.occurred_at.timestamp()
-    return stack_rows([states[key].row for key in positions]), values, times
+    return stack_rows([states[key].row for key, _ in positions]), values, times
 
 
 async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor) -> list[Emit]:
     settings = proc.settings
-    positions: dict[bytes, list[int]] = {}
-    for i, (_, event) in enumerate(valid):
-        positions.setdefault(event.sensor_id.encode("utf-8"), []).append(i)
-    states = {key: SensorState.from_dict(proc.sensors.get(key), settings.anomaly_cooldown) for key in positions}
+    keys = [event.sensor_id.encode("utf-8") for _, event in valid]
+    stored = {key: proc.sensors.get(key) for key in keys}
+    applied = {key: (value or {}).get(APPLIED) for key, value in stored.items()}
+
+    def replayed(record: RawRecord, key: bytes) -> bool:
+        mark = applied[key]
+        return mark is not None and record.partition == mark[0] and record.offset < mark[1]
+
+    positions: dict[Row, list[int]] = {}
+    for i, ((record, _), key) in enumerate(zip(valid, keys, strict=True)):
+        positions.setdefault((key, replayed(record, key)), []).append(i)
+    states = {key: SensorState.from_dict(value, settings.anomaly_cooldown) for key, value in stored.items()}
     arrays = request_arrays(positions, valid, states)
     batch = await until_scored(lambda: proc.scorer.anomaly(*arrays), "anomaly batch")
     scores = np.zeros(len(valid), dtype=np.float64)
     flags = np.zeros(len(valid), dtype=bool)
-    for row, (key, indices) in enumerate(positions.items()):
-        states[key].row = batch.states[row]
+    for row, ((key, again), indices) in enumerate(positions.items()):
+        if not again:
+            states[key].row = batch.states[row]
         scores[indices] = np.clip(batch.scores[row, : len(indices)], 0.0, 1.0)
         flags[indices] = batch.flags[row, : len(indices)]
     model = ModelRef(name=ANOMALY_MODEL, version=batch.version)
     scored_at = utcnow()
     emits = []
     rows = []
-    for (record, event), score, flag in zip(valid, scores, flags, strict=True):
+    for (record, event), key, score, flag in zip(valid, keys, scores, flags, strict=True):
         out = AnomalyScore(
             event_id=event.event_id,
             sensor_id=event.sensor_id,
@@ -71,7 +93,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
         emits.append(
             Emit(settings.topic_anomalies, output_key(out) or record.key, encode(out), event.occurred_at, "anomalies")
         )
-        emits.append(observation(proc.settings.topic_observations, event.channel, "sensor", event.occurred_at))
+        emits.append(observation(proc.settings.topic_observations, record, event.channel, "sensor", event.occurred_at))
         rows.append(
             {
                 **event.model_dump(mode="json"),
@@ -80,8 +102,10 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 "model_version": batch.version,
             }
         )
+        if replayed(record, key):
+            continue  # the state already holds its episode (an alert lost in a crash is not raised again)
         alert = sensor_anomaly_alert(
-            states[event.sensor_id.encode("utf-8")].episodes,
+            states[key].episodes,
             sensor_id=event.sensor_id,
             flag=bool(flag),
             score=out.anomaly_score,
@@ -95,8 +119,10 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
             emits.append(
                 Emit(settings.topic_alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
-    for key, state in states.items():
-        proc.sensors[key] = state.to_dict()
+    for (key, again), indices in positions.items():
+        if not again:
+            last = valid[indices[-1]][0]
+            proc.sensors[key] = {**states[key].to_dict(), APPLIED: [last.partition, last.offset + 1]}
     if proc.sensor_drift is not None:
         emits.extend(proc.sensor_drift.observe([event for _, event in valid], scores))
     proc.to_lake("sensor", rows)

@@ -50,7 +50,7 @@ async def score_texts(kind: EventKind, valid: Sequence[tuple[RawRecord, Any]], p
         )
         emits.append(
             observation(
-                proc.settings.topic_observations, event.channel, kind.value, event.occurred_at,
+                proc.settings.topic_observations, record, event.channel, kind.value, event.occurred_at,
                 label=score.label, score=score.score,
             )
         )

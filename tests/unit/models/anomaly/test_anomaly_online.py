@@ -54,6 +54,19 @@ def test_a_level_shift_is_flagged_within_a_few_readings() -> None:
     assert flags[1200:1205].any()
 
 
+def test_a_level_shift_after_a_much_bigger_spike_is_still_flagged() -> None:
+    # a spike of 60 sd, then a shift of 12 sd 1,500 readings later (rds_cpu_utilization_e47b3b): the
+    # spike widens the range envelope only 2-fold per reading, so it does not hide the shift
+    values = _noise(3300, seed=4)
+    values[1000] += 60.0
+    values[2500:] += 12.0
+    _, flags, _ = _replay(values)
+    assert flags[1000] and flags[2500:2505].any()
+    unlimited = OnlineDetector(OnlineParams(range_growth=0.0))  # version 2: the spike's range hides it
+    _, old_flags = unlimited.run(unlimited.new_state(1), values[None, :], _times(len(values))[None, :])
+    assert old_flags[0, 1000] and not old_flags[0, 2500:2505].any()
+
+
 def test_stationary_noise_rarely_flags() -> None:
     # a new largest surprise still turns up now and then (the envelope decays): ~0.2 % of readings
     _, flags, _ = _replay(_noise(5000, seed=3))

@@ -53,3 +53,19 @@ def test_decision_needs_the_margin_and_enough_rows() -> None:
     few = decide({"macro_f1": 0.99}, {"macro_f1": 0.1}, 99, policy)
     assert not few.promote and "99 evaluation rows" in few.reason
     assert decide({"macro_f1": 0.3}, None, 100, policy).promote
+
+
+def test_paired_win_rate_counts_resamples_where_the_candidate_is_strictly_better() -> None:
+    from models.retrain.decision import paired_win_rate
+
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 3, 400)
+    serving = np.where(rng.random(400) < 0.6, truth, (truth + 1) % 3)
+    accuracy = lambda p, y: float((p == y).mean())  # noqa: E731
+    assert paired_win_rate(serving, serving, truth, accuracy, 200) == 0.0  # a tie is not a win
+    better = np.where(rng.random(400) < 0.5, truth, serving)  # right wherever serving is, and more
+    assert paired_win_rate(better, serving, truth, accuracy, 200) == 1.0
+    assert paired_win_rate(serving, better, truth, accuracy, 200) == 0.0
+    assert paired_win_rate(better, serving, truth, accuracy, 200, seed=3) == 1.0
+    with pytest.raises(ValueError):
+        paired_win_rate(better[:10], serving, truth, accuracy, 10)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from models.registry import ModelRegistry, ModelRepository, TritonControlError
@@ -17,11 +19,18 @@ from streams.lake import LakeWriter, lake_reader
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
-class FakeTrainer:
-    """A "model" is a quality number in quality.json; evaluation reports it as macro-F1."""
+def _bucket(text: str) -> float:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) / 16**8
 
-    def __init__(self, quality: float) -> None:
-        self.quality = quality
+
+class FakeTrainer:
+    """A "model" is ``[accuracy, salt]`` in quality.json: it predicts a row's label right when the
+    salted hash of the row's text falls below the accuracy, else the next label. Models of one salt
+    are nested (a better one is right wherever a worse one is); models of different salts err on
+    unrelated rows."""
+
+    def __init__(self, quality: float, salt: str = "") -> None:
+        self.quality, self.salt = quality, salt
         self.fit_groups: set[str] = set()
         self.eval_groups: set[str] = set()
         self.base: Path | None = None
@@ -29,12 +38,18 @@ class FakeTrainer:
     def train(self, data: TextDataset, out_dir: Path, base_version: Path | None) -> dict[str, Any]:
         self.fit_groups, self.base = set(data.groups), base_version
         out_dir.mkdir(parents=True)
-        (out_dir / "quality.json").write_text(json.dumps(self.quality))
+        (out_dir / "quality.json").write_text(json.dumps([self.quality, self.salt]))
         return {"trained_rows": len(data)}
 
-    def evaluate(self, version_dirs: Sequence[Path], data: TextDataset) -> list[dict[str, float]]:
+    def predict(self, version_dirs: Sequence[Path], data: TextDataset) -> list[np.ndarray]:
         self.eval_groups = set(data.groups)
-        return [{"macro_f1": json.loads((d / "quality.json").read_text()), "rows": len(data)} for d in version_dirs]
+        out = []
+        for d in version_dirs:
+            accuracy, salt = json.loads((d / "quality.json").read_text())
+            right = np.array([_bucket(salt + t) < accuracy for t in data.texts])
+            predicted = np.where(right, data.labels, (data.labels + 1) % 3)
+            out.append(np.eye(3, dtype=np.float32)[predicted])
+        return out
 
 
 class Control:
@@ -58,7 +73,7 @@ def registry(tmp_path: Path) -> ModelRegistry:
     (model_dir / "1").mkdir(parents=True)
     (model_dir / "config.pbtxt").write_text('name: "sentiment"\nversion_policy: { specific: { versions: [1] } }\n')
     (model_dir / "1" / "model.py").write_text("# adapter\n")
-    (model_dir / "1" / "quality.json").write_text("0.6")
+    (model_dir / "1" / "quality.json").write_text('[0.6, ""]')
     repo = ModelRepository(tmp_path / "repo")
     return ModelRegistry(repo, Control(repo))
 
@@ -90,7 +105,9 @@ def test_a_better_candidate_is_added_and_promoted(
     assert trainer.fit_groups.isdisjoint(trainer.eval_groups)
     assert len(trainer.fit_groups) + len(trainer.eval_groups) == 600  # the 30-day-old row is outside the lookback
     assert outcome.rows == {"labelled": 600, "fit": len(trainer.fit_groups), "eval": len(trainer.eval_groups)}
-    assert outcome.metrics["candidate_macro_f1"] == 0.7 and outcome.metrics["serving_macro_f1"] == 0.6
+    assert abs(outcome.metrics["candidate_accuracy"] - 0.7) < 0.08
+    assert abs(outcome.metrics["serving_accuracy"] - 0.6) < 0.08
+    assert "wins on 100.0% of 1000 paired bootstrap resamples" in outcome.detail
     meta = registry.repository.versions("sentiment")[1].meta
     assert meta["retrain"]["request_id"] == "req-1" and meta["trained_rows"] == len(trainer.fit_groups)
     assert (registry.repository.version_dir("sentiment", 2) / "model.py").read_text() == "# adapter\n"
@@ -103,6 +120,18 @@ def test_a_candidate_within_the_margin_is_rejected_and_discarded(registry: Model
     assert outcome.action == "rejected" and "does not beat" in outcome.detail
     assert outcome.version == 1 and outcome.candidate_version is None
     assert registry.repository.version_numbers("sentiment") == [1]
+
+
+def test_a_gain_that_resampling_does_not_confirm_is_rejected(registry: ModelRegistry, lake: FeedbackSource) -> None:
+    # errs on other rows than the serving version: a few points better on average, not reliably
+    trainer = FakeTrainer(0.64, salt="other")
+    outcome = run_retrain(_job(policy=PromotionPolicy(margin=0.0)), lake, registry, trainer=trainer, now=NOW)
+    candidate, serving = outcome.metrics["candidate_macro_f1"], outcome.metrics["serving_macro_f1"]
+    assert candidate > serving, (candidate, serving)  # it does beat the serving version on these rows
+    assert outcome.action == "rejected" and "paired bootstrap resamples (need 95%)" in outcome.detail
+    no_test = run_retrain(_job(policy=PromotionPolicy(margin=0.0, confidence=0.0)), lake, registry,
+                          trainer=trainer, now=NOW)
+    assert no_test.action == "promoted", no_test.detail
 
 
 def test_too_little_feedback_skips_without_training(registry: ModelRegistry, lake: FeedbackSource) -> None:

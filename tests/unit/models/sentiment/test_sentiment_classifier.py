@@ -163,3 +163,24 @@ def test_fitted_temperature_undoes_overconfidence() -> None:
     log_probs = torch.log_softmax(torch.from_numpy(logits), dim=1).numpy()
     assert fit_temperature(log_probs, labels) == pytest.approx(1.0, abs=0.08)
     assert fit_temperature(log_probs * 3, labels) == pytest.approx(3.0, rel=0.08)  # 3x overconfident
+
+
+def test_frozen_layers_keep_their_pretrained_weights_and_the_top_layer_trains(
+    tiny_checkpoint: str, separable: TextDataset, tmp_path: Path
+) -> None:
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+                        intermediate_size=64)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(tmp_path)
+    AutoTokenizer.from_pretrained(tiny_checkpoint).save_pretrained(tmp_path)
+    model, tokenizer = new_classifier(str(tmp_path))
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    fine_tune(model, tokenizer, separable, FineTuneConfig(epochs=1, batch_size=8, lr=1e-3, frozen_layers=5,
+                                                          checkpoint_every=0), progress=False)
+    after = model.encoder.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed, "nothing trained"
+    assert all(k.startswith("encoder.layer.2.") or k.startswith("pooler.") for k in changed), sorted(changed)
+    assert any(k.startswith("encoder.layer.2.") for k in changed)

@@ -83,3 +83,55 @@ def test_rejects_kinds_that_are_not_folder_names(tmp_path: Path) -> None:
         writer.append("../escape", {"x": 1})
     with pytest.raises(ValueError):
         LakeWriter(tmp_path, flush_rows=0)
+
+
+def test_each_flush_makes_a_generation_durable(tmp_path: Path) -> None:
+    writer = LakeWriter(tmp_path, flush_rows=1000)
+    assert (writer.generation, writer.durable_generation) == (0, 0)
+    writer.append("clicks", {"i": 0}, at=T0)
+    assert writer.rows_buffered_total == 1
+    writer.flush()
+    assert (writer.generation, writer.durable_generation) == (1, 1)
+    writer.append("clicks", {"i": 1}, at=T0)
+    assert (writer.generation, writer.durable_generation) == (1, 1)  # row 1 is not on disk yet
+    writer.flush()
+    assert writer.durable_generation == 2 and sorted(read_lake(tmp_path, "clicks")["i"].to_list()) == [0, 1]
+
+
+def test_a_failed_write_keeps_the_rows_and_the_generation_not_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = LakeWriter(tmp_path, flush_rows=1000)
+    writer.extend("clicks", [{"i": 0}, {"i": 1}], at=T0)
+    writer.append("reviews", {"i": 2}, at=T0)
+    real_write = writer._write
+    calls = []
+
+    def failing_second(kind: str, day: object, rows: list[dict[str, object]]) -> Path:
+        calls.append(kind)
+        if len(calls) == 2:
+            raise OSError("disk full (fake)")
+        return real_write(kind, day, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer, "_write", failing_second)
+    with pytest.raises(OSError, match="disk full"):
+        writer.flush()
+    assert writer.durable_generation == 0 and writer.buffered == 3
+    assert not list(tmp_path.rglob("*.parquet"))  # the file written before the failure is removed
+    monkeypatch.setattr(writer, "_write", real_write)
+    writer.flush()
+    assert writer.durable_generation == 2
+    assert sorted(read_lake(tmp_path, "clicks")["i"].to_list()) == [0, 1]
+    assert read_lake(tmp_path, "reviews")["i"].to_list() == [2]
+    assert writer.rows_written == 3 and writer.files_written == 2
+
+
+def test_part_files_are_fsynced_before_they_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streams.lake.writer as writer_module
+
+    synced: list[str] = []
+    monkeypatch.setattr(writer_module, "_fsync", lambda path: synced.append(Path(path).name))
+    writer = LakeWriter(tmp_path, flush_rows=1000)
+    writer.append("clicks", {"i": 0}, at=T0)
+    (written,) = writer.flush()
+    assert synced == [written.name + ".tmp", "date=2024-05-01"]

@@ -1,39 +1,56 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from itertools import count
 
 from channelpulse.config import Settings
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.observations import observation
+from streams.pipeline.records import Emit, RawRecord
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+INPUT_OFFSETS = count()
 
 
-def obs(second: float, kind: str, **fields: object) -> bytes:
-    return observation("observations", "web", kind, T0 + timedelta(seconds=second), **fields).value
+def obs(second: float, kind: str, channel: str = "web", source: RawRecord | None = None, **fields: object) -> bytes:
+    """An observation of a new input event (or of ``source``)."""
+    source = source or RawRecord("events.reviews", 0, next(INPUT_OFFSETS), None, None)
+    return observation("observations", source, channel, kind, T0 + timedelta(seconds=second), **fields).value
+
+
+class Partition:
+    """Positions on one observation partition, in the order records are appended to it."""
+
+    def __init__(self) -> None:
+        self.offsets = count()
+
+    def __call__(self, values: Sequence[bytes]) -> list[tuple[int, bytes]]:
+        return [(next(self.offsets), v) for v in values]
 
 
 def test_windows_close_by_event_time_and_ticks_and_survive_serialisation() -> None:
     settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
     state = ChannelAnalytics.new(settings)
+    at = Partition()
     assert (
         state.step(
-            [
+            at([
                 obs(1, "click", action="view"),
                 obs(2, "click", action="view"),
                 obs(3, "click", action="purchase"),
                 obs(10, "review", label="negative", score=-0.8),
                 obs(20, "review", label="positive", score=0.6),
-            ],
+            ]),
             settings,
         )
         == []
     )
     state = ChannelAnalytics.from_dict(json.loads(json.dumps(state.to_dict(), default=str)))
     tick = json.dumps({"tick": (T0 + timedelta(seconds=66)).isoformat()}).encode()
-    assert state.step([tick], settings) == []  # one tick since the last observation: not idle yet
-    emits = state.step([tick], settings)
+    assert state.step(at([tick]), settings) == []  # one tick since the last observation: not idle yet
+    emits = state.step(at([tick]), settings)
     assert [e.topic for e in emits] == [settings.topic_analytics]
     window = json.loads(emits[0].value)
     assert window["channel"] == "web" and emits[0].key == b"web"
@@ -46,6 +63,7 @@ def test_windows_close_by_event_time_and_ticks_and_survive_serialisation() -> No
 def test_a_negative_surge_raises_one_alert() -> None:
     settings = Settings(analytics_window_s=60, analytics_lateness_s=0)
     state = ChannelAnalytics.new(settings)
+    at = Partition()
     alerts = []
     for minute in range(30):
         surging = 20 <= minute < 25
@@ -58,7 +76,7 @@ def test_a_negative_surge_raises_one_alert() -> None:
             )
             for i in range(20)
         ]
-        emits = state.step(records, settings)
+        emits = state.step(at(records), settings)
         alerts += [json.loads(e.value) for e in emits if e.topic == settings.topic_alerts]
     assert len(alerts) == 1
     assert alerts[0]["kind"] == "negative_sentiment_spike" and alerts[0]["channel"] == "web"
@@ -69,13 +87,82 @@ def test_ticks_between_backlog_observations_close_no_window_ahead_of_its_data() 
     event times. With ticks interleaved, every observation still lands in its window: none is late."""
     settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
     state = ChannelAnalytics.new(settings)
+    at = Partition()
     wall = json.dumps({"tick": (T0 + timedelta(hours=3)).isoformat()}).encode()
     emits = []
     for second in range(0, 180, 3):  # three minutes of backlog, a tick after every observation
-        emits += state.step([obs(second, "click", action="view"), wall], settings)
+        emits += state.step(at([obs(second, "click", action="view"), wall]), settings)
     assert state.windows.late_dropped == 0
-    emits += state.step([wall, wall], settings)  # now idle: the wall clock closes the rest
+    emits += state.step(at([wall, wall]), settings)  # now idle: the wall clock closes the rest
     windows = [json.loads(e.value) for e in emits if e.topic == settings.topic_analytics]
     assert [w["actions"]["view"] for w in windows] == [20, 20, 20]
     restored = ChannelAnalytics.from_dict(json.loads(json.dumps(state.to_dict(), default=str)))
     assert restored.idle_ticks == state.idle_ticks == 3
+
+
+def views(emits: Sequence[Emit]) -> dict[str, int]:
+    """Views per channel in the published windows."""
+    windows = [json.loads(e.value) for e in emits if e.topic == Settings().topic_analytics]
+    return {w["channel"]: w["actions"]["view"] for w in windows}
+
+
+def open_views(state: ChannelAnalytics) -> dict[str, int]:
+    """Views per channel in the windows still open."""
+    return {w["channel"]: w["actions"]["view"] for w in state.windows.flush()}
+
+
+def test_records_read_again_count_once() -> None:
+    """The state was stored after its observations, their offsets not committed: they come again."""
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
+    state = ChannelAnalytics.new(settings)
+    values = [obs(s, "click", action="view") for s in range(10)]
+    state.step(list(enumerate(values[:6])), settings)
+    state = ChannelAnalytics.from_dict(json.loads(json.dumps(state.to_dict())))  # restored from the changelog
+    state.step(list(enumerate(values))[2:], settings)  # read again from the committed offset 2
+    assert state.duplicates == 4
+    assert open_views(state) == {"web": 10}
+
+
+def test_observations_produced_again_by_a_replay_of_their_input_count_once() -> None:
+    """The scoring worker crashed before committing inputs 3..5: their observations come a second
+    time, at new positions, interleaved with another input partition's."""
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
+    state = ChannelAnalytics.new(settings)
+    clicks = [RawRecord("events.clicks", 0, o, None, None) for o in range(8)]
+    other = [RawRecord("events.clicks", 1, o, None, None) for o in range(4)]
+    first = [obs(o, "click", source=r, action="view") for o, r in enumerate(clicks[:6])]
+    replay = [obs(o, "click", source=r, action="view") for o, r in enumerate(clicks[3:], start=3)]
+    others = [obs(o, "click", channel="app", source=r, action="view") for o, r in enumerate(other)]
+    at = Partition()
+    state.step(at([*first, others[0], others[1], replay[0], others[2], *replay[1:], others[3]]), settings)
+    assert state.duplicates == 3
+    assert open_views(state) == {"web": 8, "app": 4}
+
+
+def test_channels_beyond_the_bound_are_closed_early_least_recently_seen_first() -> None:
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5, analytics_max_channels=3)
+    state = ChannelAnalytics.new(settings)
+    at = Partition()
+    first = [obs(1, "click", channel=c, action="view") for c in ("a", "b", "c", "a")]
+    assert state.step(at(first), settings) == []  # three channels: within the bound
+    emits = state.step(at([obs(2, "click", channel="d", action="view")]), settings)
+    assert views(emits) == {"b": 1}  # b was seen least recently (a came again after it)
+    assert list(state.windows.open) == ["c", "a", "d"] and state.evicted == 1
+    emits = state.step(at([obs(3, "click", channel="b", action="view")]), settings)
+    assert views(emits) == {"c": 1}  # b's later observation opens a new window of the same span
+    assert open_views(state) == {"a": 2, "d": 1, "b": 1}
+
+
+def test_surge_baselines_beyond_the_bound_are_dropped() -> None:
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=0, analytics_max_channels=2)
+    state = ChannelAnalytics.new(settings)
+    at = Partition()
+    for minute in range(3):
+        records = [
+            obs(minute * 60 + i, "review", channel=channel, label="positive", score=0.5)
+            for channel in ("a", "b", "c")
+            for i in range(20)
+        ]
+        state.step(at(records), settings)
+    # the last minute's windows closed in the order b, c, a: b's baseline is the least recently updated
+    assert list(state.surge.channels) == ["c", "a"]

@@ -231,3 +231,31 @@ def test_each_input_topic_maps_to_its_kind(settings: Settings) -> None:
     assert topic_kind(settings, settings.topic_catalog) is EventKind.CATALOG
     with pytest.raises(KeyError):
         topic_kind(settings, settings.topic_sentiment)
+
+
+async def test_readings_read_again_after_a_crash_leave_the_sensor_state_as_it_was(settings: Settings) -> None:
+    """The state was stored after readings 0..3, their offsets not committed: 2..5 come again, and
+    the state is the one a run without the crash stores; the replayed readings are still published."""
+    values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    records = [rec(settings.topic_sensors, i, reading(f"e{i}", "s1", v)) for i, v in enumerate(values)]
+    clean: dict[bytes, Any] = {}
+    proc = Processor(settings, FakeScorer(), {}, clean)
+    await proc.process(EventKind.SENSOR, records[:4])
+    await proc.process(EventKind.SENSOR, records[4:])
+    crashed: dict[bytes, Any] = {}
+    proc = Processor(settings, FakeScorer(), {}, crashed)
+    await proc.process(EventKind.SENSOR, records[:4])
+    result = await proc.process(EventKind.SENSOR, records[2:])
+    assert crashed == clean
+    assert SensorState.from_dict(crashed[b"s1"], 0).row.tolist() == [2.0, 6.0]  # six readings, each once
+    scored = [json.loads(e.value)["event_id"] for e in result.emits if e.topic == settings.topic_anomalies]
+    assert scored == ["e2", "e3", "e4", "e5"]
+
+
+async def test_a_reading_from_another_partition_is_taken_as_new(settings: Settings) -> None:
+    sensors: dict[bytes, Any] = {}
+    proc = Processor(settings, FakeScorer(), {}, sensors)
+    await proc.process(EventKind.SENSOR, [rec(settings.topic_sensors, 7, reading("e1", "s1", 1.0))])
+    other = RawRecord(settings.topic_sensors, 1, 0, None, reading("e2", "s1", 2.0))
+    await proc.process(EventKind.SENSOR, [other])
+    assert SensorState.from_dict(sensors[b"s1"], 0).row.tolist() == [2.0, 2.0]

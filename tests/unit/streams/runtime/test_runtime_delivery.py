@@ -18,6 +18,7 @@ from faust.types import TP
 from channelpulse.config import Settings
 from streams import metrics
 from streams.commit_barrier import CommitBarrier
+from streams.lake.reader import read_lake
 from streams.pipeline.processor import Processor
 from tests.unit.streams.fakes import FakeScorer
 
@@ -69,6 +70,7 @@ class Consumer:
         self.assigned = assigned
         self.seeks: list[dict[TP, int]] = []
         self.high = highwater
+        self._read_offset: dict[TP, int | None] = {}  # Faust's, which streams/reread.py replaces
 
     def assignment(self) -> set[TP]:
         return self.assigned
@@ -204,3 +206,88 @@ async def test_a_failed_catalog_batch_is_left_to_faust_as_before(runtime: Any) -
     with pytest.raises(RuntimeError, match="produce refused"):
         await drain(runtime.agent_for(topic), Stream([batch]))
     assert runtime.app.consumer.seeks == []
+
+
+def with_lake(runtime: Any) -> Any:
+    runtime._processor = Processor(runtime.settings, FakeScorer(), {}, {}, lake=runtime.lake)
+    return runtime
+
+
+async def test_offsets_are_committed_only_once_their_lake_rows_are_on_disk(runtime: Any) -> None:
+    runtime = with_lake(runtime)
+    topic = runtime.settings.topic_reviews
+    tp = TP(topic, 0)
+    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(3)]]))
+    assert runtime.lake.buffered == 3
+    await runtime.commit_offsets()
+    assert runtime.committed == {}  # done, but its rows are only in the buffer: a crash now loses nothing
+    runtime.lake.flush()
+    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(3, 5)]]))
+    await runtime.commit_offsets()
+    assert runtime.committed == {tp: 3}  # the second batch's rows are still buffered
+    assert sorted(read_lake(runtime.settings.lake_root, "review")["event_id"].to_list()) == ["r0", "r1", "r2"]
+    runtime.lake.flush()
+    await runtime.commit_offsets()
+    assert runtime.committed == {tp: 5}
+
+
+async def test_revocation_writes_the_lake_then_commits(runtime: Any) -> None:
+    runtime = with_lake(runtime)
+    topic = runtime.settings.topic_reviews
+    tp = TP(topic, 0)
+    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(4)]]))
+    await runtime.on_partitions_revoked(None, {tp})
+    assert runtime.committed == {tp: 4}
+    assert len(read_lake(runtime.settings.lake_root, "review")) == 4
+    assert runtime.ledger.assigned() == set()
+
+
+async def test_a_lake_that_cannot_be_written_holds_the_commit(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = with_lake(runtime)
+    topic = runtime.settings.topic_reviews
+    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(2)]]))
+
+    def disk_full(*_: Any) -> None:
+        raise OSError("disk full (fake)")
+
+    monkeypatch.setattr(runtime.lake, "_write", disk_full)
+    await runtime.on_before_shutdown(None)
+    assert runtime.committed == {} and runtime.lake.buffered == 2  # read again after a restart
+
+
+async def test_observations_read_again_after_a_crash_count_once(runtime: Any) -> None:
+    settings = runtime.settings
+    tp = TP(settings.topic_observations, 0)
+    runtime.app.consumer.assigned.add(tp)
+    runtime.ledger.assign({tp: 0})
+    body = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
+    values = [json.dumps({**body, "source": [settings.topic_clicks, 0, o]}).encode() for o in range(3)]
+    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    await drain(runtime.analytics_agent, Stream([events]))
+    duplicates = metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0
+    # a crash: the table (runtime.analytics) kept every state, the group committed only offset 1
+    runtime.ledger.revoke({tp})
+    runtime.ledger.assign({tp: 1})
+    await drain(runtime.analytics_agent, Stream([events[1:]]))
+    assert (metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0) - duplicates == 2
+    state = runtime.analytics[b"0"]
+    (tallies,) = state["windows"]["open"]["web"].values()
+    assert tallies["actions"]["view"] == 3
+
+
+async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: Any) -> None:
+    """A window whose output Kafka refuses: the observation that closed it is applied again to the
+    state before it, so the window is published, and counted, once."""
+    settings = runtime.settings
+    tp = TP(settings.topic_observations, 0)
+    runtime.app.consumer.assigned.add(tp)
+    runtime.ledger.assign({tp: 0})
+    first = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
+    later = {**first, "occurred_at": "2026-11-22T10:05:00+00:00"}  # closes the 10:00 window
+    values = [json.dumps({**b, "source": [settings.topic_clicks, 0, o]}).encode() for o, b in enumerate([first, later])]
+    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    runtime.app.producer.failing = 1
+    await drain(runtime.analytics_agent, Stream([events, events[1:]]))  # after the resume: read again from 1
+    windows = [json.loads(v) for t, v in runtime.app.producer.sent if t == settings.topic_analytics]
+    assert [w["actions"]["view"] for w in windows] == [1]
+    assert runtime.ledger.to_commit() == {tp: 2}
