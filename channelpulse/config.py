@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     triton_ssl_keyfile: Path | None = Field(
         default=None, description="PEM private key of CHANNELPULSE_TRITON_SSL_CERTFILE."
     )
+    triton_reconnect_max_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest wait between two attempts of a worker's gRPC channel to reconnect to Triton after "
+        "it failed (gRPC's own default grows to 120 s, so a worker would score again up to two minutes after "
+        "Triton is back). One connection attempt per second is cheap; raise it only for a remote Triton "
+        "whose restarts must not be met by many clients at once.",
+    )
 
     # --- Prometheus --------------------------------------------------------------------------
     prometheus_port: int = Field(default=9090, description="Prometheus server port.")
@@ -377,6 +385,12 @@ class Settings(BaseSettings):
     def model_repository(self) -> Path:
         """The live Triton model repository (new versions are written here)."""
         return self.state_dir / "model_repository"
+
+    @property
+    def worker_targets_file(self) -> Path:
+        """Prometheus file-based service discovery: each worker (and the retrainer) adds its metrics
+        address here when it starts and removes it when it stops; the local Prometheus reads it."""
+        return self.state_dir.resolve() / "prometheus" / "workers.json"
 
     @property
     def lake_root(self) -> Path:

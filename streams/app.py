@@ -8,7 +8,6 @@ begin, and only then does Faust ack (and later commit) the batch's input offsets
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
@@ -19,38 +18,29 @@ from faust.types import TP, EventT
 from channelpulse.config import Settings
 from channelpulse.kafka_security import KafkaSecurity
 from schemas.events import EventKind
-from schemas.outputs import DeadLetter
-from schemas.validation import encode
 from streams import metrics
 from streams.commit_barrier import CommitBarrier, faust_commit
 from streams.delivery import OffsetLedger, Verdict
 from streams.kafka_io import committed_offsets, durability_configs, first_offset_from
 from streams.lake.commit_hold import LakeCommitHold
 from streams.lake.writer import LakeWriter
+from streams.outputs import OutputProducer, dead_letter_of
 from streams.pipeline.analytics import ChannelAnalytics
 from streams.pipeline.drift import DriftWatch, repository_profiles
 from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor, topic_kind
-from streams.pipeline.records import BatchResult, Emit, RawRecord, utcnow
+from streams.pipeline.records import BatchResult, RawRecord
 from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
 from streams.recommend_refresh import RecommenderRefresher
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
+from streams.timers import LagReporter, Ticks
 
 log = logging.getLogger(__name__)
 
 PROCESSING_ATTEMPTS = 3
-
-
-def dead_letter_of(record: RawRecord | Any, error: str, settings: Settings) -> Emit:
-    """The dead letter of a consumed record (a RawRecord or a Faust message) with ``error``."""
-    letter = DeadLetter.of(
-        raw=record.value or b"", error=error, source_topic=record.topic, partition=record.partition,
-        offset=record.offset,
-    )
-    return Emit(settings.topic_deadletter, record.key, encode(letter), pipeline="deadletter")
 
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
@@ -119,10 +109,10 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         config=durability_configs(settings),
     )
     app.agent(forget, name="privacy-forget")(runtime.forget_agent)
-    app.timer(interval=5.0)(runtime.report_lag)
-    app.timer(interval=settings.analytics_tick_s)(runtime.tick_analytics)
+    app.timer(interval=5.0)(runtime.lag.report)
+    app.timer(interval=settings.analytics_tick_s)(runtime.ticks.analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
-    app.timer(interval=settings.drift_tick_s)(runtime.tick_drift)
+    app.timer(interval=settings.drift_tick_s)(runtime.ticks.drift_cooldowns)
     if settings.recommender_refresh_s > 0:  # learning from the stream (streams/recommend_refresh.py)
         refresher = RecommenderRefresher(settings, runtime.lake.flush)
         app.timer(interval=settings.recommender_refresh_s, on_leader=True)(refresher.tick)
@@ -166,13 +156,18 @@ class WorkerRuntime:
         self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
         self._metadata_ready = False
-        self.lag_labels: set[tuple[str, str]] = set()
         self.next_offset: dict[TP, int] = {}
-        self.input_topics = frozenset((*settings.input_topics, settings.topic_catalog))
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
         self.lake_hold: LakeCommitHold[TP] = LakeCommitHold()
         self.barrier = CommitBarrier(lambda: self.app.producer.flush(), faust_commit(app))
+        # the app's producer and consumer through self.app: Faust creates them on first use
+        self.outputs = OutputProducer(lambda: self.app.producer)
+        self.ticks = Ticks(settings, self.outputs, self.drift)
+        self.lag = LagReporter(
+            frozenset((*settings.input_topics, settings.topic_catalog)), self.ledger, self.next_offset,
+            lambda: self.app.consumer,
+        )
 
     @property
     def processor(self) -> Processor:
@@ -230,9 +225,9 @@ class WorkerRuntime:
         try:
             emits = state.step([(message.offset, message.value or b"")], self.settings)
         except (ValueError, KeyError, TypeError) as exc:  # written by a worker, so a bug: keep it, visibly
-            await self.produce([dead_letter_of(message, f"malformed observation: {exc!r}", self.settings)])
+            await self.outputs.produce([dead_letter_of(message, f"malformed observation: {exc!r}", self.settings)])
         else:
-            await self.produce(emits)
+            await self.outputs.produce(emits)
             self.analytics[key] = state.to_dict()
             metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - before[0])
             metrics.ANALYTICS_DUPLICATES.inc(state.duplicates - before[1])
@@ -262,18 +257,6 @@ class WorkerRuntime:
             if self.ledger.rewind(tp) is not None:
                 await self.seek_back(tp)
         return True
-
-    async def tick_analytics(self) -> None:
-        """Send a tick to every observation partition: quiet channels' windows close on time."""
-        tick = json.dumps({"tick": utcnow().isoformat()}).encode()
-        for partition in range(self.settings.partitions):
-            await self.app.producer.send(
-                self.settings.topic_observations, None, tick, partition=partition, timestamp=None, headers=None
-            )
-
-    async def tick_drift(self) -> None:
-        """Drift cooldowns end on time even without new windows (a reminder request, if due)."""
-        await self.produce(self.drift.tick())
 
     async def flush_lake(self) -> None:
         if self.lake.flush_due():
@@ -308,7 +291,7 @@ class WorkerRuntime:
             generation = self.lake.generation
             for tp, first in first_offsets(events).items():
                 self.lake_hold.hold(tp, first, generation)
-        await self.produce(result.emits)
+        await self.outputs.produce(result.emits)
         metrics.EVENTS_DEADLETTERED.labels(topic=records[0].topic).inc(result.invalid)
         for e in events:
             self.next_offset[e.message.tp] = e.message.offset + 1
@@ -420,46 +403,3 @@ class WorkerRuntime:
             result.emits.append(dead_letter_of(r, f"processing failed: {last!r}", self.settings))
             result.invalid += 1
         return result
-
-    async def produce(self, emits: Sequence[Emit]) -> None:
-        """Send every output and wait until Kafka acknowledged all of them."""
-        if not emits:
-            return
-        producer = self.app.producer
-        futures = [
-            await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None) for e in emits
-        ]
-        await asyncio.gather(*futures)
-        now = utcnow()
-        for e in emits:
-            if e.pipeline == "observations":
-                continue
-            metrics.EVENTS_OUT.labels(topic=e.topic).inc()
-            if e.occurred_at is not None:
-                metrics.END_TO_END_LATENCY.labels(pipeline=e.pipeline).observe(
-                    max(0.0, (now - e.occurred_at).total_seconds())
-                )
-
-    async def report_lag(self) -> None:
-        """Lag per assigned input partition; partitions this worker lost in a rebalance are dropped."""
-        consumer = self.app.consumer
-        reported = set()
-        for tp in consumer.assignment():
-            if tp.topic not in self.input_topics:
-                continue
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            # guarded topics: from the committed offset, which stops when processing does; the
-            # catalog (Faust's acks) from the next offset read
-            committed = self.ledger.committed_offset(tp)
-            position = committed if committed is not None else self.next_offset.get(tp, 0)
-            lag = max(0, highwater - position)
-            labels = (tp.topic, str(tp.partition))
-            metrics.CONSUMER_LAG.labels(*labels).set(lag)
-            metrics.COMMIT_AGE.labels(*labels).set(self.ledger.commit_age(tp) if lag > 0 else 0.0)
-            reported.add(labels)
-        for labels in self.lag_labels - reported:
-            metrics.CONSUMER_LAG.remove(*labels)
-            metrics.COMMIT_AGE.remove(*labels)
-        self.lag_labels = reported

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from channelpulse.config import Settings
-from infra.stack.triton import http_url
 from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from models.retrain.decision import PromotionPolicy
 from models.retrain.job import RetrainJob
@@ -16,7 +15,7 @@ from streams.retrainer import Handler, ServedVersion
 
 def registry_for(settings: Settings) -> ModelRegistry:
     """The live model repository, with Triton's model-control API to load promoted versions."""
-    return ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(http_url(settings)))
+    return ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
 
 
 def served_version(settings: Settings) -> ServedVersion:

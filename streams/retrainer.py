@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import kafka_python_options
-from infra.stack.prometheus import worker_targets_file
 from models.retrain.admission import Ask, Dropped, GatePolicy, RetrainGate
 from schemas.lifecycle import ModelUpdate, RetrainRequest
 from schemas.outputs import DeadLetter
@@ -132,7 +131,7 @@ def run_retrainer(settings: Settings, handler: Handler, served: ServedVersion) -
     signal.signal(signal.SIGINT, stop)
     metrics.serve(settings.retrainer_metrics_port, settings.bind_host)
     address = f"{settings.bind_host}:{settings.retrainer_metrics_port}"
-    targets = worker_targets_file(settings)
+    targets = settings.worker_targets_file
     metrics.register_target(targets, address)
     retrainer = Retrainer(settings, handler, served)
     consumer = KafkaConsumer(

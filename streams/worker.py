@@ -9,7 +9,6 @@ import faust
 
 from channelpulse.config import Settings
 from channelpulse.triton_tls import triton_grpc_options
-from infra.stack.prometheus import worker_targets_file
 from models import contract
 from streams import metrics
 from streams.app import make_app
@@ -44,9 +43,12 @@ def run_worker(settings: Settings) -> int:
         log.info("created topics: %s", ", ".join(created))
     metrics.serve(settings.worker_metrics_port, settings.bind_host)
     address = f"{settings.bind_host}:{settings.worker_metrics_port}"
-    targets = worker_targets_file(settings)
+    targets = settings.worker_targets_file
     metrics.register_target(targets, address)
-    app, runtime = make_app(settings, lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s, tls))
+    app, runtime = make_app(
+        settings,
+        lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s, tls, settings.triton_reconnect_max_s),
+    )
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     print(f"[worker] consuming {', '.join(settings.input_topics)}; metrics on http://{address}/metrics", flush=True)
     try:

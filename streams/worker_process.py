@@ -14,7 +14,7 @@ from signal import SIGCONT, SIGKILL, SIGTERM
 from prometheus_client.parser import text_string_to_metric_families
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port, port_is_open
+from channelpulse.net import free_port, port_is_open
 
 Sample = tuple[str, dict[str, str], float]
 

@@ -7,7 +7,6 @@ import argparse
 import json
 
 from channelpulse.config import Settings
-from infra.stack.triton import http_url
 from models.registry import ModelRegistry, ModelRepository, RegistryError, TritonHttpControl
 
 
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "list":
             return _list(ModelRegistry(repository), args.model, args.json)
-        control = None if args.no_load else TritonHttpControl(http_url(settings), timeout_s=args.timeout)
+        control = None if args.no_load else TritonHttpControl(settings.triton_http_url, timeout_s=args.timeout)
         registry = ModelRegistry(repository, control, ready_timeout_s=args.timeout)
         if args.action == "promote":
             result = registry.promote(args.model, args.version, note=args.note)

@@ -6,8 +6,6 @@ import argparse
 import json
 
 from channelpulse.config import Settings
-from infra.stack import stack
-from infra.stack.process import StackError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.stack import stack  # the local-dev stack, imported only by this command
+    from infra.stack.process import StackError
+
     if args.action == "up":
         try:
             info = stack.up(settings)

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,6 +13,10 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from channelpulse.net import free_port, port_is_open
+
+__all__ = ["ServiceProcess", "StackError", "free_port", "http_ok", "pid_alive", "port_is_open"]
 
 
 class StackError(RuntimeError):
@@ -28,21 +31,6 @@ def http_ok(url: str, timeout_s: float = 2.0) -> bool:
     except (urllib.error.URLError, OSError):
         return False
 
-
-def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (for tests and second workers)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def pid_alive(pid: int) -> bool:

@@ -11,11 +11,6 @@ from infra.stack.process import ServiceProcess, StackError, http_ok, port_is_ope
 RULES = Path(__file__).resolve().parent.parent / "prometheus" / "alerts.yml"
 
 
-def worker_targets_file(settings: Settings) -> Path:
-    """File-based service discovery: each worker adds its metrics address here when it starts."""
-    return settings.state_dir.resolve() / "prometheus" / "workers.json"
-
-
 def config_text(settings: Settings) -> str:
     host = settings.bind_host
     interval = f"{settings.prometheus_scrape_interval_s:g}s"
@@ -28,7 +23,7 @@ rule_files:
 scrape_configs:
   - job_name: channelpulse-workers
     file_sd_configs:
-      - files: ['{worker_targets_file(settings)}']
+      - files: ['{settings.worker_targets_file}']
         refresh_interval: 2s
   - job_name: triton
     static_configs:
@@ -61,7 +56,7 @@ def start(settings: Settings) -> ServiceProcess:
         )
     home = settings.state_dir.resolve() / "prometheus"
     home.mkdir(parents=True, exist_ok=True)
-    targets = worker_targets_file(settings)
+    targets = settings.worker_targets_file
     if not targets.exists():
         targets.write_text("[]")
     cfg = home / "prometheus.yml"

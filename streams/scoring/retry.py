@@ -16,9 +16,13 @@ from streams.scoring.base import PermanentScoringError, ScoringError
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+MAX_RETRY_DELAY_S = 2.0
+"""The longest pause between two tries: with the channel's reconnect backoff (at most
+CHANNELPULSE_TRITON_RECONNECT_MAX_S) this bounds the time from Triton ready to the next scored batch."""
+
 
 async def until_scored(
-    call: Callable[[], Awaitable[T]], what: str, first_delay_s: float = 0.2, max_delay_s: float = 5.0
+    call: Callable[[], Awaitable[T]], what: str, first_delay_s: float = 0.2, max_delay_s: float = MAX_RETRY_DELAY_S
 ) -> T:
     """Await ``call()``; on a transient ScoringError or a connection error, count the retry
     (``channelpulse_scoring_retries_total{model, reason}``), back off exponentially and try again."""

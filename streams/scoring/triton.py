@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
+from tritonclient.grpc import KeepAliveOptions
 from tritonclient.utils import InferenceServerException
 
 from models import contract
@@ -31,14 +32,44 @@ def _tensor(name: str, array: np.ndarray, dtype: str) -> grpcclient.InferInput:
     return tensor
 
 
+UNLIMITED_MESSAGE = 2**31 - 1
+"""tritonclient's own message size limit (INT32_MAX): a batch's tensors are never refused for size."""
+FIRST_RECONNECT_S = 0.2
+"""gRPC's first reconnect delay after a failed connection (it then grows by 1.6x, with jitter)."""
+
+
+def channel_options(reconnect_max_s: float) -> list[tuple[str, int]]:
+    """gRPC channel arguments: tritonclient's defaults (no message size limit; keepalive pings off, as
+    tritonclient has them, since Triton's default server policy answers a client pinging more often than
+    every 5 minutes without data with GOAWAY; a Triton that dies closes its connections, which the
+    channel sees at once) and a reconnect backoff capped at ``reconnect_max_s``: gRPC's default grows to
+    120 s, so after an outage of 30 s its next attempt came up to ~25 s after Triton was back."""
+    keepalive = KeepAliveOptions()
+    max_ms = max(1, round(reconnect_max_s * 1000))
+    return [
+        ("grpc.max_send_message_length", UNLIMITED_MESSAGE),
+        ("grpc.max_receive_message_length", UNLIMITED_MESSAGE),
+        ("grpc.keepalive_time_ms", keepalive.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", keepalive.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", int(keepalive.keepalive_permit_without_calls)),
+        ("grpc.http2.max_pings_without_data", keepalive.http2_max_pings_without_data),
+        ("grpc.initial_reconnect_backoff_ms", min(max_ms, round(FIRST_RECONNECT_S * 1000))),
+        ("grpc.max_reconnect_backoff_ms", max_ms),
+    ]
+
+
 class TritonScorer:
     """One gRPC channel to Triton; each call sends one batched request."""
 
-    def __init__(self, url: str, timeout_s: float = 10.0, tls: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, url: str, timeout_s: float = 10.0, tls: Mapping[str, Any] | None = None, reconnect_max_s: float = 1.0
+    ) -> None:
         """``tls``: the TLS options of the channel (channelpulse.triton_tls.triton_grpc_options)."""
         self.url = url
         self.timeout_s = timeout_s
-        self.client = grpcclient.InferenceServerClient(url=url, **(tls or {}))
+        self.client = grpcclient.InferenceServerClient(
+            url=url, channel_args=channel_options(reconnect_max_s), **(tls or {})
+        )
 
     async def _infer(
         self, model: str, inputs: list[grpcclient.InferInput], outputs: list[str]

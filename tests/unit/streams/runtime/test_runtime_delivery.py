@@ -167,16 +167,16 @@ async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed
 async def test_lag_and_commit_age_come_from_the_committed_offset(runtime: Any) -> None:
     topic = runtime.settings.topic_reviews
     await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(4)]]))
-    await runtime.report_lag()
+    await runtime.lag.report()
     lag = metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"})
     assert lag == 6.0  # four done but none committed yet: the lag does not pretend otherwise
     age = metrics.REGISTRY.get_sample_value("channelpulse_commit_age_seconds", {"topic": topic, "partition": "0"})
     assert age is not None and age > 0.0
     await runtime.commit_offsets()
-    await runtime.report_lag()
+    await runtime.lag.report()
     assert metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"}) == 2.0
     runtime.app.consumer.high = 4
-    await runtime.report_lag()
+    await runtime.lag.report()
     assert metrics.REGISTRY.get_sample_value(
         "channelpulse_commit_age_seconds", {"topic": topic, "partition": "0"}
     ) == 0.0  # caught up: no age
