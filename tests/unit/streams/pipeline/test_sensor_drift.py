@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
+import pytest
 
 from channelpulse.config import Settings
 from schemas.events import EventKind, SensorEvent
 from schemas.lifecycle import DriftReportRecord
 from streams.pipeline.isolation import process_isolating
 from streams.pipeline.processor import Processor
-from streams.pipeline.records import RawRecord
+from streams.pipeline.records import BatchResult, RawRecord
 from streams.pipeline.sensor_drift import SensorDriftWatch
 from tests.unit.streams.fakes import FakeScorer
 
@@ -71,7 +73,19 @@ def test_groups_are_monitored_separately_and_reference_size_zero_turns_it_off() 
     assert off.observe(_readings(np.ones(10), 0), np.zeros(10)) == []
 
 
-async def test_the_sensors_pipeline_reports_drift() -> None:
+async def _through_plain_process(proc: Processor, records: list[RawRecord]) -> BatchResult:
+    return await proc.process(EventKind.SENSOR, records)
+
+
+async def _through_batch_isolation(proc: Processor, records: list[RawRecord]) -> BatchResult:
+    return await process_isolating(proc, EventKind.SENSOR, records)
+
+
+@pytest.mark.parametrize("process", [_through_plain_process, _through_batch_isolation])
+async def test_the_sensors_pipeline_reports_drift(
+    process: Callable[[Processor, list[RawRecord]], Awaitable[BatchResult]],
+) -> None:
+    """Both the processor and the worker's path (batch isolation around it) feed the drift watch."""
     rng = np.random.default_rng(2)
     proc = Processor(SETTINGS, FakeScorer(), {}, {}, sensor_drift=SensorDriftWatch(SETTINGS))
     events = _readings(rng.normal(70.0, 2.0, 1200), 0)
@@ -81,21 +95,6 @@ async def test_the_sensors_pipeline_reports_drift() -> None:
     ]
     emitted: list[Any] = []
     for i in range(0, len(records), 100):
-        emitted.extend((await proc.process(EventKind.SENSOR, records[i : i + 100])).emits)
-    reports = [json.loads(e.value) for e in emitted if e.topic == SETTINGS.topic_drift_reports]
-    assert len(reports) == 1 and reports[0]["events_seen"] == 200
-
-
-async def test_the_worker_path_with_batch_isolation_reports_drift_too() -> None:
-    rng = np.random.default_rng(2)
-    proc = Processor(SETTINGS, FakeScorer(), {}, {}, sensor_drift=SensorDriftWatch(SETTINGS))
-    events = _readings(rng.normal(70.0, 2.0, 1200), 0)
-    records = [
-        RawRecord(SETTINGS.topic_sensors, 0, i, e.sensor_id.encode(), e.model_dump_json().encode())
-        for i, e in enumerate(events)
-    ]
-    emitted: list[Any] = []
-    for i in range(0, len(records), 100):
-        emitted.extend((await process_isolating(proc, EventKind.SENSOR, records[i : i + 100])).emits)
+        emitted.extend((await process(proc, records[i : i + 100])).emits)
     reports = [json.loads(e.value) for e in emitted if e.topic == SETTINGS.topic_drift_reports]
     assert len(reports) == 1 and reports[0]["events_seen"] == 200
