@@ -1,4 +1,9 @@
-"""Clicks: update each user's state (a Faust table), then one Triton top-k request per batch."""
+"""Clicks: update each user's state (a Faust table), then one Triton top-k request per batch.
+
+A replay applies nothing twice: the stored state carries a replay mark (``streams.pipeline.applied``;
+clicks come keyed by ``user_id``). A click below it (the state was stored, its offset not yet
+committed, then the worker crashed) is still answered, with the recommendations for the stored state,
+but does not move its item in the history again."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from models.contract import RECOMMENDER_MODEL
 from models.recommend.state import UserState
 from schemas.outputs import ModelRef, Recommendation, RecommendedItem
 from schemas.validation import encode, output_key
+from streams.pipeline.applied import mark_of, marked, replayed
 from streams.pipeline.observations import observation
 from streams.pipeline.records import Emit, RawRecord, utcnow
 from streams.scoring.retry import until_scored
@@ -22,12 +28,13 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
     the state right after it (its purchases already excluded)."""
     histories: list[list[str]] = []
     excludes: list[list[str]] = []
-    for _, event in valid:
+    for record, event in valid:
         key = event.user_id.encode("utf-8")
         stored = proc.users.get(key)
         state = UserState.from_dict(stored) if stored else UserState(proc.settings.recommendation_history)
-        state.update(event.item_id, event.action)
-        proc.users[key] = state.to_dict()
+        if not replayed(record, mark_of(stored)):
+            state.update(event.item_id, event.action)
+            proc.users[key] = marked(state.to_dict(), record)
         histories.append(list(state.history))
         excludes.append(sorted(state.purchased))
     k = proc.settings.recommendation_k

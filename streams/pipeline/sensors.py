@@ -3,10 +3,9 @@ batch's readings of that sensor (one request row per sensor, its readings in arr
 returned state is stored (one table write per sensor per batch) and the first flag of an anomaly
 episode raises one alert.
 
-A replay applies nothing twice: the stored value also holds the partition and the next input offset
-of the sensor's last readings (``applied``; a sensor's readings come on one partition when producers
-key them by ``sensor_id``; a reading from another partition is taken as new). A reading below it
-(the state was stored, its offset not yet committed, then the worker crashed) is still scored and
+A replay applies nothing twice: the stored value carries a replay mark (``streams.pipeline.applied``;
+a sensor's readings come on one partition when producers key them by ``sensor_id``). A reading below
+it (the state was stored, its offset not yet committed, then the worker crashed) is still scored and
 published, in a request row of its own with the stored state, but the state that row returns is
 dropped and it raises no alert."""
 
@@ -22,6 +21,7 @@ from models.anomaly.sensor_state import SensorState, stack_rows
 from models.contract import ANOMALY_MODEL
 from schemas.outputs import Alert, AnomalyScore, ModelRef
 from schemas.validation import encode, output_key
+from streams.pipeline.applied import mark_of, marked, replayed
 from streams.pipeline.observations import observation
 from streams.pipeline.records import Emit, RawRecord, utcnow
 from streams.scoring.retry import until_scored
@@ -29,8 +29,6 @@ from streams.scoring.retry import until_scored
 if TYPE_CHECKING:
     from streams.pipeline.processor import Processor
 
-
-APPLIED = "applied"
 
 Row = tuple[bytes, bool]
 """A request row: the sensor's key and whether it holds readings the stored state already applied."""
@@ -56,15 +54,10 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
     settings = proc.settings
     keys = [event.sensor_id.encode("utf-8") for _, event in valid]
     stored = {key: proc.sensors.get(key) for key in keys}
-    applied = {key: (value or {}).get(APPLIED) for key, value in stored.items()}
-
-    def replayed(record: RawRecord, key: bytes) -> bool:
-        mark = applied[key]
-        return mark is not None and record.partition == mark[0] and record.offset < mark[1]
-
+    marks = {key: mark_of(value) for key, value in stored.items()}
     positions: dict[Row, list[int]] = {}
     for i, ((record, _), key) in enumerate(zip(valid, keys, strict=True)):
-        positions.setdefault((key, replayed(record, key)), []).append(i)
+        positions.setdefault((key, replayed(record, marks[key])), []).append(i)
     states = {key: SensorState.from_dict(value, settings.anomaly_cooldown) for key, value in stored.items()}
     arrays = request_arrays(positions, valid, states)
     batch = await until_scored(lambda: proc.scorer.anomaly(*arrays), "anomaly batch")
@@ -102,7 +95,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
                 "model_version": batch.version,
             }
         )
-        if replayed(record, key):
+        if replayed(record, marks[key]):
             continue  # the state already holds its episode (an alert lost in a crash is not raised again)
         alert = sensor_anomaly_alert(
             states[key].episodes,
@@ -121,8 +114,7 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
             )
     for (key, again), indices in positions.items():
         if not again:
-            last = valid[indices[-1]][0]
-            proc.sensors[key] = {**states[key].to_dict(), APPLIED: [last.partition, last.offset + 1]}
+            proc.sensors[key] = marked(states[key].to_dict(), valid[indices[-1]][0])
     if proc.sensor_drift is not None:
         emits.extend(proc.sensor_drift.observe([event for _, event in valid], scores))
     proc.to_lake("sensor", rows)

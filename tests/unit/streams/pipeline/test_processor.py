@@ -133,6 +133,33 @@ async def test_clicks_update_user_state_in_order_and_exclude_purchases(settings:
     assert users[b"u1"]["purchased"] == ["item-0"]
 
 
+async def test_clicks_read_again_after_a_crash_leave_the_user_state_as_it_was(settings: Settings) -> None:
+    """The state was stored after clicks 0..2, their offsets not committed: 1..3 come again. A re-visit
+    replayed would move its item to the end of the history; the state stays a clean run's, and the
+    replayed clicks are still answered."""
+    clicks = [click("c0", "u1", "item-0", "view"), click("c1", "u1", "item-1", "view"),
+              click("c2", "u1", "item-0", "view"), click("c3", "u1", "item-2", "purchase")]
+    records = [rec(settings.topic_clicks, i, v) for i, v in enumerate(clicks)]
+    clean: dict[bytes, Any] = {}
+    await Processor(settings, FakeScorer(), clean, {}).process(EventKind.CLICK, records)
+    crashed: dict[bytes, Any] = {}
+    proc = Processor(settings, FakeScorer(), crashed, {})
+    await proc.process(EventKind.CLICK, records[:3])
+    result = await proc.process(EventKind.CLICK, records[1:])
+    assert crashed == clean
+    assert crashed[b"u1"]["history"] == ["item-1", "item-0", "item-2"]
+    assert [r["event_id"] for r in by_topic(result.emits, settings.topic_recommendations)] == ["c1", "c2", "c3"]
+
+
+async def test_a_click_from_another_partition_is_taken_as_new(settings: Settings) -> None:
+    users: dict[bytes, Any] = {}
+    proc = Processor(settings, FakeScorer(), users, {})
+    await proc.process(EventKind.CLICK, [rec(settings.topic_clicks, 5, click("c0", "u1", "item-0", "view"))])
+    other = RawRecord(settings.topic_clicks, 1, 0, None, click("c1", "u1", "item-1", "view"))
+    await proc.process(EventKind.CLICK, [other])
+    assert users[b"u1"]["history"] == ["item-0", "item-1"]
+
+
 async def test_catalog_items_are_validated_and_tombstones_accepted(settings: Settings) -> None:
     proc = Processor(settings, FakeScorer(), {}, {})
     item = json.dumps({"item_id": "i9", "title": "Lamp", "categories": ["home"], "price": 10.0}).encode()
