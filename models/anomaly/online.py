@@ -113,6 +113,7 @@ class OnlineParams:
     range_scale: float = 2.0
     range_growth: float = 2.0
     range_step: float = 3.0
+    peak_decay: float = 0.98
     half_novelty: float = 0.38
     warmup: int = 288
     envelope_start: int = 144
@@ -137,6 +138,8 @@ class OnlineParams:
             raise ValueError("need 0 <= level_gate < 1, level_z0 >= 0 and level_half > 0")
         if not (self.range_growth == 0.0 or self.range_growth >= 1.0) or self.range_step < 0.0:
             raise ValueError("need range_growth 0 (unlimited) or >= 1 and range_step >= 0")
+        if not 0.0 <= self.peak_decay < 1.0:
+            raise ValueError("need 0 <= peak_decay < 1 (0: no daily peak memory)")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -174,7 +177,8 @@ class OnlineDetector:
         self.params = params or OnlineParams()
         self.daily0 = SCALARS
         self.weekly0 = SCALARS + self.params.daily_bins
-        self.state_size = self.weekly0 + self.params.weekly_bins
+        self.peak0 = self.weekly0 + self.params.weekly_bins
+        self.state_size = self.peak0 + (self.params.daily_bins if self.params.peak_decay > 0.0 else 0)
 
     def new_state(self, n: int = 1) -> np.ndarray:
         """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
@@ -189,15 +193,32 @@ class OnlineDetector:
         short, is a new sensor (or one in an older layout) and starts afresh."""
         given = np.asarray(rows, dtype=np.float64)
         state = self.new_state(len(given))
-        if given.ndim == 2 and given.shape[1] >= self.state_size:
+        if given.ndim == 2 and given.shape[1] >= self.peak0:
             keep = given[:, Slot.FORMAT] == STATE_FORMAT
-            state[keep] = given[keep, : self.state_size]
+            width = min(given.shape[1], self.state_size)
+            state[keep, :width] = given[keep, :width]
         return state
 
     @staticmethod
     def _bin(t: np.ndarray, period: float, bins: int) -> np.ndarray:
         """The bin of each time within its period (floored before any offset is added)."""
         return np.clip(np.floor((t % period) / period * bins), 0, bins - 1).astype(np.int64)
+
+    def _beyond_daily_peak(
+        self, s: np.ndarray, size: np.ndarray, unit: np.ndarray, t: np.ndarray, dt: np.ndarray, learn: np.ndarray
+    ) -> np.ndarray:
+        """How far ``size`` (the reading's absolute deviation) exceeds the daily peak memory at its time
+        of day (its bin and the two beside it), in units of ``unit``; decays every peak by
+        ``peak_decay ** (dt / day)`` first and records ``size`` in its bin's peak where ``learn``."""
+        p = self.params
+        rows = np.arange(len(s))
+        peaks = s[:, self.peak0 : self.peak0 + p.daily_bins]
+        peaks *= np.exp((dt / SECONDS_PER_DAY) * math.log(p.peak_decay))[:, None]
+        day_bin = self._bin(t, SECONDS_PER_DAY, p.daily_bins)
+        near = np.stack([peaks[rows, (day_bin + o) % p.daily_bins] for o in (-1, 0, 1)], axis=1)
+        beyond = np.maximum(size - np.nan_to_num(near, nan=0.0).max(axis=1), 0.0) / unit
+        peaks[rows, day_bin] = np.where(learn, np.fmax(near[:, 1], size), near[:, 1])
+        return beyond
 
     def run(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Several readings per row, in time order: ``values``/``times`` ``[n, k]`` (NaN time: no
@@ -256,6 +277,8 @@ class OnlineDetector:
         deviation = xv - slow
         unit = np.maximum(s[:, Slot.SCALE], floor)
         beyond = np.maximum(np.maximum(deviation - s[:, Slot.HIGH], -deviation - s[:, Slot.LOW]), 0.0) / unit
+        if p.peak_decay > 0.0:
+            beyond = np.minimum(beyond, self._beyond_daily_peak(s, np.abs(deviation), unit, t, dt, warm))
         novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
         # 5. seasonal level: the smoothed residual from the time-of-day prediction, counted only on
         # sensors whose time of day explains them (seasonal error well below the slow EWMA's)
