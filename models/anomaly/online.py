@@ -1,9 +1,10 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
-scalars of ``Slot`` and the seasonal bins); :meth:`OnlineDetector.step` scores one reading per row
-and updates the rows in place, so a sensor's stream scores the same in any batching (one reading at
-a time or many), and nothing but the state row persists between readings. It learns each sensor's
+scalars of ``Slot``, the seasonal bins and, in version 4, the daily peaks); :meth:`OnlineDetector.step`
+scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
+any batching (one reading at a time or many), and nothing but the state row persists between
+readings. It learns each sensor's
 normal from that sensor's own readings (no labels, no offline fit).
 
 Per reading ``x`` at time ``t`` (seconds since the epoch):
@@ -30,6 +31,13 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    single huge spike does not hide every smaller anomaly for thousands of readings (a later level
    shift of half its height, say), while behaviour that recurs still widens it within a few
    readings. ``range_growth = 0`` leaves the growth unlimited (version 2 of the model).
+   *Daily peak memory* (``peak_decay > 0``, version 4): per time-of-day bin (``daily_bins``) the
+   largest absolute deviation from the slow EWMA seen there, every peak decaying by ``peak_decay``
+   per day of elapsed time; ``beyond`` is at most how far the reading exceeds the largest peak of its
+   bin and the two beside it. A spike that recurs at about the same time every day at about its
+   usual height is then no longer beyond the range each time the range envelope has decayed since
+   the day before; at other times of day, or far higher, it scores as before. ``peak_decay = 0``
+   turns it off (versions 2 and 3; their rows have no peak bins).
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
 
@@ -39,7 +47,8 @@ still being learned), so a new sensor does not flag a burst of "novel" readings 
 warm; the range envelope learns from then on too, with deviations capped at ``range_init`` mean
 absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
 as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
-empty row) is recognised by :meth:`adopt` and starts afresh.
+empty row) is recognised by :meth:`adopt` and starts afresh; a row without the daily peaks (version 3)
+is adopted with its peaks empty.
 """
 
 from __future__ import annotations
@@ -62,7 +71,8 @@ SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 
 
 class Slot(IntEnum):
-    """Scalar slots at the start of a state row (the daily, then the weekly bins follow)."""
+    """Scalar slots at the start of a state row (the daily, then the weekly bins follow, then the
+    daily peaks when ``peak_decay > 0``)."""
 
     FORMAT = 0
     COUNT = 1  # finite readings seen
@@ -189,8 +199,9 @@ class OnlineDetector:
 
     def adopt(self, rows: np.ndarray) -> np.ndarray:
         """``[n, state_size]`` working state from rows as a caller sends them (``[n, w]``, any
-        ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is too
-        short, is a new sensor (or one in an older layout) and starts afresh."""
+        ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is
+        shorter than the scalars and seasonal bins, is a new sensor (or one in an older layout) and
+        starts afresh; a row that lacks the daily peaks (or part of them) keeps them empty."""
         given = np.asarray(rows, dtype=np.float64)
         state = self.new_state(len(given))
         if given.ndim == 2 and given.shape[1] >= self.peak0:
