@@ -135,6 +135,26 @@ class Settings(BaseSettings):
         description="min.insync.replicas of every topic created: with acks=all a write fails unless this many "
         "replicas have it; 1 locally, 2 in production (with a replication factor of 3).",
     )
+    table_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description="Where a worker keeps its tables (user state, sensor state, channel analytics): rocksdb, "
+        "Faust's RocksDB store (rocksdict) under <state_dir>/faust/<app_id>, which survives a restart, so a "
+        "restarted worker reads only the changelog records written after its last local write; memory, in "
+        "the process, so every start reads the whole changelogs again.",
+    )
+    table_standby_replicas: int = Field(
+        default=1,
+        ge=0,
+        description="Standby replicas of every table partition: workers that keep reading the changelog of a "
+        "partition they do not own, so a rebalance that moves the partition to them finds its state warm.",
+    )
+    consumer_session_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Kafka consumer-group session timeout of a worker: a worker that stops heartbeating (killed, "
+        "frozen) for this long is dropped from the group and its partitions move to the others. A worker that "
+        "shuts down cleanly leaves at once. At least the broker's group.min.session.timeout.ms (6 s).",
+    )
     batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
     batch_max_wait_ms: float = Field(
         default=25.0, description="Longest a micro-batch waits to fill before it is scored anyway."

@@ -36,6 +36,7 @@ from streams.privacy.keys import current_pseudonymizer
 from streams.recommend_refresh import RecommenderRefresher
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
+from streams.table_store import store_url
 from streams.timers import LagReporter, Ticks
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,11 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         broker_credentials=KafkaSecurity.of(settings).faust_credentials(),
         key_serializer="raw",
         value_serializer="raw",
-        store="memory://",
+        store=store_url(settings),
         datadir=str(datadir),
+        table_standby_replicas=settings.table_standby_replicas,
+        broker_session_timeout=settings.consumer_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.consumer_session_timeout_s / 3),
         web_enabled=True,
         web_bind=settings.bind_host,
         web_port=settings.worker_web_port,
@@ -76,9 +80,14 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     # sensor_id), so with use_partitioner the changelog partition of a key is the partition its
     # events arrive on; channel-analytics is keyed by the observation partition it summarises.
     def table(name: str, use_partitioner: bool) -> Any:
+        read = metrics.CHANGELOG_RECORDS_READ.labels(table=name)
+
+        async def count_read(event: EventT) -> None:
+            read.inc()
+
         return app.Table(
             name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None,
-            extra_topic_configs=durability_configs(settings),
+            extra_topic_configs=durability_configs(settings), on_changelog_event=count_read,
         )
 
     users = table("user-state", use_partitioner=True)

@@ -35,6 +35,8 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
         if not replayed(record, mark_of(stored)):
             state.update(event.item_id, event.action)
             proc.users[key] = marked(state.to_dict(), record)
+        else:
+            proc.users[key] = stored  # written again (applied.py: a local store may be ahead of its changelog)
         histories.append(list(state.history))
         excludes.append(sorted(state.purchased))
     k = proc.settings.recommendation_k

@@ -112,9 +112,12 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
             emits.append(
                 Emit(settings.topic_alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
+    fresh = {key for key, again in positions if not again}
     for (key, again), indices in positions.items():
         if not again:
             proc.sensors[key] = marked(states[key].to_dict(), valid[indices[-1]][0])
+        elif key not in fresh:
+            proc.sensors[key] = stored[key]  # written again (applied.py: a local store may be ahead of its changelog)
     if proc.sensor_drift is not None:
         emits.extend(proc.sensor_drift.observe([event for _, event in valid], scores))
     proc.to_lake("sensor", rows)
