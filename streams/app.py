@@ -46,7 +46,7 @@ PROCESSING_ATTEMPTS = 3
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
     """Build the worker's Faust app with its agents, tables and timers (and the runtime they share)."""
-    datadir = settings.state_dir / "faust" / settings.app_id
+    datadir = settings.table_dir or settings.state_dir / "faust" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,

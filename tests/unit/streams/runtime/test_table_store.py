@@ -30,10 +30,12 @@ def test_the_default_store_is_rocksdb_under_the_state_dir(tmp_path: Path) -> Non
     assert app.conf.table_standby_replicas == 1
 
 
-def test_memory_and_standbys_are_settings(tmp_path: Path) -> None:
+def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
     app, runtime = worker_tables(Settings(state_dir=tmp_path, table_store="memory", table_standby_replicas=2))
     assert isinstance(runtime.users.data, MemoryStore)
     assert app.conf.table_standby_replicas == 2
+    _, runtime = worker_tables(Settings(state_dir=tmp_path, table_dir=tmp_path / "worker-2"))
+    assert runtime.users.data.path.is_relative_to(tmp_path / "worker-2")
 
 
 def test_the_session_timeout_and_a_heartbeat_within_it_reach_the_consumer_group(tmp_path: Path) -> None:
