@@ -6,7 +6,9 @@
   checks Triton and Kafka, which takes the same with either store: printed too). The state is
   prefilled straight onto the user-state changelog: ``N_USERS`` user states (one record each,
   histories of ``HISTORY`` items), what a worker would restore after ~30 minutes of clicks from ~22
-  new users a second (one record per click and user; we cannot run 30 minutes of traffic in CI);
+  new users a second (one record per click and user; we cannot run 30 minutes of traffic in CI).
+  Its clicks are published once the worker serves its metrics: a worker started on clicks published
+  before it, after this restore, stalled with either store (docs/ARCHITECTURE.md, Delivery);
 - a second worker joins the group, then the first leaves (SIGTERM), then it comes back (with its
   RocksDB folder) and the other is killed (SIGKILL): every click published through it reaches the
   recommendations topic, and around each change the longest an event waited for its output (the
@@ -31,9 +33,11 @@ from pathlib import Path
 from signal import SIGKILL
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from schemas.events import EXAMPLES, EventKind
 from streams.kafka_io import admin_client, ensure_topics, producer, publish, read_topic
 from streams.worker_process import WorkerProcess
@@ -97,7 +101,7 @@ def first_output_s(worker: WorkerProcess, spawned: float, timeout_s: float = 180
 
 
 def restart_after_state(settings: Settings, name: str) -> tuple[float, float, float]:
-    """Prefill, run a worker through a few clicks, stop it, publish more, start it again: the changelog
+    """Prefill, run a worker through a few clicks, stop it, start it again and publish more: the changelog
     records it read at the first start and at the restart, and the seconds from the restarted worker
     serving its metrics (its checks done, the Faust app starting: joining the group, recovering its
     tables) to its first output."""
@@ -105,17 +109,17 @@ def restart_after_state(settings: Settings, name: str) -> tuple[float, float, fl
     prefill_user_state(settings, N_USERS)
     worker = WorkerProcess(settings, name=name)
     try:
+        worker.start()
         publish(settings, settings.topic_clicks, [(f"user-{i}".encode(), click(f"a-{i}", f"user-{i}"))
                                                  for i in range(50)])
-        worker.start()
         topic = settings.topic_recommendations
         wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 300, "the first clicks answered", worker)
         first_read = worker.metric(READ, table="user-state")
         assert worker.stop() == 0
-        publish(settings, settings.topic_clicks, [(f"user-{i}".encode(), click(f"b-{i}", f"user-{i}"))
-                                                 for i in range(50, 100)])
         spawned = time.monotonic()
         ready_s = worker.start()
+        publish(settings, settings.topic_clicks, [(f"user-{i}".encode(), click(f"b-{i}", f"user-{i}"))
+                                                 for i in range(50, 100)])
         output_s = first_output_s(worker, spawned)
         wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 120, "the clicks published meanwhile", worker)
         restart_read = worker.metric(READ, table="user-state")
@@ -192,11 +196,24 @@ class Clicks:
 
 
 def answered(settings: Settings) -> dict[str, float]:
-    """Event id -> time() its first recommendation was produced (the output record's timestamp)."""
+    """Event id -> time() its first recommendation was produced (the output record's timestamp), read up
+    to the topic's end offsets at the call (``read_topic`` waits for a pause, which a live topic lacks)."""
+    topic = settings.topic_recommendations
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                             group_id=None, **kafka_python_options(settings))
     first: dict[str, float] = {}
-    for record in read_topic(settings, settings.topic_recommendations, idle_timeout_s=3):
-        event_id = json.loads(record.value or b"{}")["event_id"]
-        first.setdefault(event_id, record.timestamp_ms / 1000.0)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    event_id = json.loads(record.value or b"{}")["event_id"]
+                    first.setdefault(event_id, record.timestamp / 1000.0)
+    finally:
+        consumer.close()
     return first
 
 
