@@ -12,9 +12,10 @@
 - a second worker joins the group, then the first leaves (SIGTERM), then it comes back (with its
   RocksDB folder) and the other is killed (SIGKILL): every click published through it reaches the
   recommendations topic, and around each change the longest an event waited for its output (the
-  partitions' stall) is measured and compared with ``TARGET_S`` (after the SIGKILL: the session timeout,
-  ``CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S``, plus ``TARGET_S``: until then the group waits for the
-  killed worker).
+  partitions' stall) is measured and printed against ``TARGET_S``; asserted within ``TARGET_S`` plus the
+  longest wait before any change (the machine's own latency then; seconds when it is loaded), and after
+  the SIGKILL plus the session timeout (``CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S``: until then the group
+  waits for the killed worker).
 
 Times are printed; a machine shared with other work makes them pessimistic.
 """
@@ -277,18 +278,24 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
     out = answered(settings)
     letters = list(read_topic(settings, settings.topic_deadletter, idle_timeout_s=3))
     assert letters == [], f"valid clicks were dead-lettered: {letters[:3]}"
-    bounds = [at for _, at in changes] + [time.time()]
+    # each change's window: from 1 s before it to 1 s before the next one (an event published just before
+    # a change waits for that change)
+    bounds = [at - 1.0 for _, at in changes] + [time.time()]
     before, _ = longest_wait(clicks, out, 0.0, bounds[0])
     report = [f"rebalance drill: {len(wanted)} clicks, none lost; longest wait for an output before any change "
               f"{before:.2f}s; {load()}"]
     stalls = {}
-    for (what, at), end in zip(changes, bounds[1:], strict=True):
-        stall, published = longest_wait(clicks, out, at - 1.0, end)
+    for (what, at), start, end in zip(changes, bounds, bounds[1:], strict=False):
+        stall, published = longest_wait(clicks, out, start, end)
         stalls[what] = stall
-        report.append(f"  {what}: longest wait {stall:.2f}s (an event published {published - at:+.2f}s after it); "
+        verdict = "within" if stall <= TARGET_S else f"{stall - TARGET_S:.2f}s over"
+        report.append(f"  {what}: longest wait {stall:.2f}s, {verdict} the {TARGET_S:.0f}s target (an event "
+                      f"published {published - at:+.2f}s after it); "
                       f"changelog records read so far {reads.get(what)}")
     print("\n".join(report))
-    # a killed worker's partitions wait for its session to time out before the group moves them
-    bounds_s = {w: TARGET_S + (settings.consumer_session_timeout_s if "SIGKILL" in w else 0.0) for w in stalls}
+    # on top of the longest wait with no change (this machine's latency at the time, seconds under load);
+    # a killed worker's partitions also wait for its session to time out before the group moves them
+    bounds_s = {w: TARGET_S + before + (settings.consumer_session_timeout_s if "SIGKILL" in w else 0.0)
+                for w in stalls}
     slow = {w: f"{s:.1f}s > {bounds_s[w]:.0f}s" for w, s in stalls.items() if s > bounds_s[w]}
     assert not slow, f"outputs stalled: {slow}\n" + "\n".join(report)
