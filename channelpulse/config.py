@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         default=9100, description="Port of a worker's /metrics endpoint (each worker needs its own)."
     )
     worker_web_port: int = Field(default=6066, description="Faust web port of a worker.")
+    worker_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="Log level of a worker's Faust app (INFO shows its rebalances and table recoveries).",
+    )
     app_id: str = Field(default="channelpulse", description="Faust application id (consumer group).")
     partitions: int = Field(default=4, description="Partitions of every topic created at start.")
     replication_factor: int = Field(
@@ -134,6 +138,33 @@ class Settings(BaseSettings):
         default=1,
         description="min.insync.replicas of every topic created: with acks=all a write fails unless this many "
         "replicas have it; 1 locally, 2 in production (with a replication factor of 3).",
+    )
+    table_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description="Where a worker keeps its tables (user state, sensor state, channel analytics): rocksdb, "
+        "Faust's RocksDB store (rocksdict) in CHANNELPULSE_TABLE_DIR, which survives a restart, so a "
+        "restarted worker reads only the changelog records written after its last local write; memory, in "
+        "the process, so every start reads the whole changelogs again.",
+    )
+    table_dir: Path | None = Field(
+        default=None,
+        description="Folder of a worker's RocksDB tables; unset: <state_dir>/faust/<app_id>. Keep it across "
+        "restarts (a persistent volume); workers on one host each need their own.",
+    )
+    table_standby_replicas: int = Field(
+        default=1,
+        ge=0,
+        description="Standby replicas of every table partition: workers that keep reading the changelog of a "
+        "partition they do not own, so a rebalance that moves the partition to them finds its state warm.",
+    )
+    consumer_session_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Kafka consumer-group session timeout of a worker (Faust's default): a worker that stops "
+        "heartbeating (killed, frozen) for this long is dropped from the group and its partitions move to the "
+        "others, so their outputs stall that long; a worker that shuts down cleanly leaves at once. Lower (down "
+        "to the broker's group.min.session.timeout.ms, 6 s) for a faster failover, at the risk of a worker "
+        "whose threads are starved of CPU for that long being dropped and the group rebalancing.",
     )
     batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
     batch_max_wait_ms: float = Field(

@@ -35,6 +35,7 @@ from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
+from streams.table_store import store_url
 from streams.timers import LagReporter, Ticks
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ PROCESSING_ATTEMPTS = 3
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
     """Build the worker's Faust app with its agents, tables and timers (and the runtime they share)."""
-    datadir = settings.state_dir / "faust" / settings.app_id
+    datadir = settings.table_dir or settings.state_dir / "faust" / settings.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
@@ -52,8 +53,11 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         broker_credentials=KafkaSecurity.of(settings).faust_credentials(),
         key_serializer="raw",
         value_serializer="raw",
-        store="memory://",
+        store=store_url(settings),
         datadir=str(datadir),
+        table_standby_replicas=settings.table_standby_replicas,
+        broker_session_timeout=settings.consumer_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.consumer_session_timeout_s / 3),
         web_enabled=True,
         web_bind=settings.bind_host,
         web_port=settings.worker_web_port,
@@ -75,9 +79,14 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     # sensor_id), so with use_partitioner the changelog partition of a key is the partition its
     # events arrive on; channel-analytics is keyed by the observation partition it summarises.
     def table(name: str, use_partitioner: bool) -> Any:
+        read = metrics.CHANGELOG_RECORDS_READ.labels(table=name)
+
+        async def count_read(event: EventT) -> None:
+            read.inc()
+
         return app.Table(
             name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None,
-            extra_topic_configs=durability_configs(settings),
+            extra_topic_configs=durability_configs(settings), on_changelog_event=count_read,
         )
 
     users = table("user-state", use_partitioner=True)

@@ -105,6 +105,13 @@ ANALYTICS_EVICTED = Counter(
     "CHANNELPULSE_ANALYTICS_MAX_CHANNELS channels.",
     registry=REGISTRY,
 )
+CHANGELOG_RECORDS_READ = Counter(
+    "channelpulse_changelog_records_read",
+    "Table changelog records this worker read back into its local store: recovering a partition it was "
+    "assigned (from the offset its store already holds) and keeping its standby partitions warm.",
+    ["table"],
+    registry=REGISTRY,
+)
 MODEL_INFO = Gauge(
     "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
     registry=REGISTRY,
@@ -123,6 +130,7 @@ METRIC_NAMES = frozenset(
         "channelpulse_commit_errors_total",
         "channelpulse_agent_resumes_total",
         "channelpulse_analytics_late_total",
+        "channelpulse_changelog_records_read_total",
         "channelpulse_batch_size",
         "channelpulse_triton_latency_seconds",
         "channelpulse_end_to_end_latency_seconds",

@@ -49,7 +49,7 @@ def run_worker(settings: Settings) -> int:
         settings,
         lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s, tls, settings.triton_reconnect_max_s),
     )
-    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker = faust.Worker(app, loglevel=settings.worker_log_level, quiet=True)
     print(f"[worker] consuming {', '.join(settings.input_topics)}; metrics on http://{address}/metrics", flush=True)
     try:
         worker.execute_from_commandline()

@@ -5,6 +5,10 @@ so a worker that crashes in between reads those inputs again. The stored value t
 ``applied``: the partition and the next input offset of the last event it took in. An event of that
 partition below the mark was applied already and must not change the state again; an event from
 another partition (a producer that keyed it differently) is taken as new.
+
+A replayed event still writes its key's stored value again, unchanged: with a durable local store
+(RocksDB, streams/table_store.py) a crash after the local write but before its changelog record reached
+the broker leaves the local value ahead of the changelog, and the replay is what puts it there.
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ async def recommend_clicks(
         if not replayed(record, mark_of(stored)):
             state.update(event.item_id, event.action)
             users[key] = marked(state.to_dict(), record)
+        else:
+            users[key] = stored  # written again (applied.py: a local store may be ahead of its changelog)
         histories.append(list(state.history))
         excludes.append(sorted(state.purchased))
     batch = await until_scored(lambda: scorer.recommend(histories, excludes, k), "recommendation batch")

@@ -119,9 +119,12 @@ async def score_sensors(
             emits.append(
                 Emit(topics.alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
+    fresh = {key for key, again in positions if not again}
     for (key, again), indices in positions.items():
         if not again:
             sensors[key] = marked(states[key].to_dict(), valid[indices[-1]][0])
+        elif key not in fresh:
+            sensors[key] = stored[key]  # written again (applied.py: a local store may be ahead of its changelog)
     if sensor_drift is not None:
         emits.extend(sensor_drift.observe([event for _, event in valid], scores))
     return Scored(emits, rows)

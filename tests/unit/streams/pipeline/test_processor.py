@@ -286,3 +286,33 @@ async def test_a_reading_from_another_partition_is_taken_as_new(settings: Settin
     other = RawRecord(settings.topic_sensors, 1, 0, None, reading("e2", "s1", 2.0))
     await proc.process(EventKind.SENSOR, [other])
     assert SensorState.from_dict(sensors[b"s1"], 0).row.tolist() == [2.0, 2.0]
+
+
+class Writes(dict[bytes, Any]):
+    """A table that remembers the keys written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        self.written.append(key)
+        super().__setitem__(key, value)
+
+
+async def test_a_batch_read_again_writes_its_stored_state_again_unchanged(settings: Settings) -> None:
+    """A durable local store may hold a state its changelog missed (a crash before the changelog record
+    reached the broker): the replay writes it again, so the changelog gets it (streams/pipeline/applied.py)."""
+    users, sensors = Writes(), Writes()
+    proc = Processor(settings, FakeScorer(), users, sensors)
+    clicks = [rec(settings.topic_clicks, i, click(f"c{i}", "u1", f"item-{i}", "view")) for i in range(2)]
+    readings = [rec(settings.topic_sensors, i, reading(f"e{i}", "s1", float(i))) for i in range(2)]
+    await proc.process(EventKind.CLICK, clicks)
+    await proc.process(EventKind.SENSOR, readings)
+    stored_user, stored_sensor = users[b"u1"], sensors[b"s1"]
+    users.written.clear()
+    sensors.written.clear()
+    await proc.process(EventKind.CLICK, clicks)
+    await proc.process(EventKind.SENSOR, readings)
+    assert users.written and sensors.written == [b"s1"]
+    assert users[b"u1"] == stored_user and sensors[b"s1"] == stored_sensor

@@ -1,0 +1,44 @@
+"""Where the worker's tables live (``CHANNELPULSE_TABLE_STORE``), and the one place that extends Faust's
+RocksDB store (faust-streaming is pinned for it, pyproject.toml).
+
+Faust's RocksDB store keeps one database per changelog partition and, on a write, picks the database of
+the *current event's* partition. Our key-partitioned tables (``use_partitioner=True``: user state and
+sensor state) are written after a micro-batch (``take_events``), where Faust sets no current event; their
+changelog partition is the producer partitioner's choice for the key. :class:`KeyPartitionedRocksDBStore`
+therefore writes such a key into the database of the changelog partition the producer picks for it, the
+one recovery replays that partition into. Tables written per event (channel analytics) keep Faust's
+behaviour.
+"""
+
+from __future__ import annotations
+
+from faust.stores import STORES
+from faust.stores.rocksdb import Store as RocksDBStore
+
+from channelpulse.config import Settings
+
+SCHEME = "channelpulse-rocksdb"
+"""The store URL scheme of :class:`KeyPartitionedRocksDBStore` (registered with Faust's store registry)."""
+
+
+class KeyPartitionedRocksDBStore(RocksDBStore):
+    """Faust's RocksDB store, writing a key of a ``use_partitioner`` table into its changelog partition."""
+
+    def _set(self, key: bytes, value: bytes | None) -> None:
+        if not self.table.use_partitioner:
+            super()._set(key, value)
+            return
+        topic = self.table.changelog_topic.get_topic_name()
+        partition = self.app.producer.key_partition(topic, key).partition
+        self._key_index[key] = partition
+        self._db_for_partition(partition).put(key, value)
+
+
+# mode's FactoryMapping resolves a URL scheme through its aliases; Faust has no other registration hook
+# but setuptools entry points, which an editable checkout would need reinstalling for
+STORES.aliases[SCHEME] = f"{__name__}:{KeyPartitionedRocksDBStore.__name__}"
+
+
+def store_url(settings: Settings) -> str:
+    """The Faust store URL of ``settings.table_store``."""
+    return f"{SCHEME}://" if settings.table_store == "rocksdb" else "memory://"

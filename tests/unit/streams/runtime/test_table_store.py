@@ -1,0 +1,70 @@
+"""The worker's tables on the configured store: RocksDB (the default) keeps a key-partitioned table's key in
+the database of its changelog partition, and what it wrote is there when the store is opened again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faust.stores.memory import Store as MemoryStore
+from faust.types import TP
+
+from channelpulse.config import Settings
+from streams.table_store import KeyPartitionedRocksDBStore
+from tests.unit.streams.fakes import FakeScorer
+
+
+def worker_tables(settings: Settings) -> tuple[Any, Any]:
+    from streams.app import make_app
+
+    app, runtime = make_app(settings, FakeScorer)
+    return app, runtime
+
+
+def test_the_default_store_is_rocksdb_under_the_state_dir(tmp_path: Path) -> None:
+    app, runtime = worker_tables(Settings(state_dir=tmp_path))
+    for table in (runtime.users, runtime.sensors, runtime.analytics):
+        assert isinstance(table.data, KeyPartitionedRocksDBStore)
+        assert table.data.path.is_relative_to(tmp_path / "faust")
+    assert app.conf.table_standby_replicas == 1
+
+
+def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
+    app, runtime = worker_tables(Settings(state_dir=tmp_path, table_store="memory", table_standby_replicas=2))
+    assert isinstance(runtime.users.data, MemoryStore)
+    assert app.conf.table_standby_replicas == 2
+    _, runtime = worker_tables(Settings(state_dir=tmp_path, table_dir=tmp_path / "worker-2"))
+    assert runtime.users.data.path.is_relative_to(tmp_path / "worker-2")
+
+
+def test_the_session_timeout_and_a_heartbeat_within_it_reach_the_consumer_group(tmp_path: Path) -> None:
+    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=6.0))
+    assert app.conf.broker_session_timeout == 6.0
+    assert app.conf.broker_heartbeat_interval == 2.0
+
+
+def test_a_key_partitioned_key_goes_to_its_changelog_partition_and_survives_reopening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(state_dir=tmp_path)
+    app, runtime = worker_tables(settings)
+    changelog = runtime.users.changelog_topic.get_topic_name()
+    partition_of = {b"user-a": 2, b"user-b": 0}
+    # the producer's partitioner needs a broker's metadata; here it answers from the map
+    monkeypatch.setattr(app.producer, "key_partition", lambda topic, key: TP(topic, partition_of[key]))
+    store = runtime.users.data
+    store[b"user-a"] = {"history": ["i1"]}
+    store[b"user-b"] = {"history": ["i2"]}
+    assert store._db_for_partition(2).get(b"user-a") is not None
+    assert store._db_for_partition(0).get(b"user-a") is None
+    assert store._db_for_partition(0).get(b"user-b") is not None
+    assert store.partition_path(2).exists()
+    store.set_persisted_offset(TP(changelog, 2), 41)
+    for db in store._dbs.values():
+        db.close()  # what the process exiting does: a restarted worker opens the files again
+    _, again = worker_tables(settings)
+    reopened = again.users.data
+    reopened._db_for_partition(2)  # what assigning the partition opens
+    assert reopened[b"user-a"] == {"history": ["i1"]}
+    assert reopened.persisted_offset(TP(changelog, 2)) == 41  # recovery reads the changelog from 42 on
