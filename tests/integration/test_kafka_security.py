@@ -1,7 +1,8 @@
 """Secured Kafka: a broker whose clients must speak SASL_SSL (certificates made here, SCRAM users
 created when its storage is formatted), a real `channelpulse worker` scoring and dead-lettering
 through it, and a worker with wrong credentials or an untrusted certificate refused in one line.
-No log line of the worker, the CLI or the broker holds the password."""
+No log line of the worker, the CLI or the broker holds the password. Also run against Kafka 3.9
+(marker kafka39): Faust's consumer group, commits and table changelogs, and kafka-python's SASL."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from infra.stack import kafka
 from infra.stack.process import ServiceProcess, free_port
-from streams.kafka_io import ensure_topics, publish, read_topic
+from streams.kafka_io import committed_offsets, ensure_topics, publish, read_topic
 from streams.sample import SampleStream
 from streams.worker_process import WorkerProcess
 from tests.integration.test_streaming import expected_topic, wait_until
@@ -29,6 +32,8 @@ from tests.tls import make_certificates
 USER = "channelpulse-worker"
 PASSWORD = f"pw-{secrets.token_hex(12)}"  # unique: any occurrence in a log is a leak
 WRONG_PASSWORD = f"wrong-{secrets.token_hex(12)}"
+
+pytestmark = pytest.mark.kafka39
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +70,15 @@ def secure(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
 
 def outputs(settings: Settings, topic: str) -> list[dict[str, object]]:
     return [json.loads(r.value or b"{}") for r in read_topic(settings, topic, idle_timeout_s=3)]
+
+
+def end_offsets(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings))
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return {(tp.topic, tp.partition): offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
 
 
 def run_worker(settings: Settings) -> subprocess.CompletedProcess[str]:
@@ -159,3 +173,9 @@ def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure:
     log = worker.log_path.read_text(errors="replace")
     assert "[worker] consuming" in log
     assert PASSWORD not in log
+    # the commit path: the group committed every input partition up to its end on the way out
+    ends = {tp: end for topic in secure.input_topics for tp, end in end_offsets(secure, topic).items() if end}
+    assert committed_offsets(secure, secure.app_id, ends) == ends
+    # the tables wrote their changelogs (Faust created those topics on this broker)
+    for table in ("user-state", "sensor-windows"):
+        assert sum(end_offsets(secure, f"{secure.app_id}-{table}-changelog").values()) > 0, table

@@ -8,6 +8,7 @@ import sys
 import uuid
 
 import numpy as np
+import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
@@ -30,6 +31,12 @@ def test_status_reports_every_service_up(stack: Settings) -> None:
     assert info["triton_grpc"] == stack.triton_grpc_url
     assert info["prometheus"] == f"http://127.0.0.1:{stack.prometheus_port}"
     assert info["kafka_up"] and info["triton_up"] and info["prometheus_up"] and info["up"]
+
+
+@pytest.mark.kafka39
+def test_the_broker_runs_the_configured_kafka_release(stack: Settings) -> None:
+    log = (stack.state_dir / "run" / "kafka.log").read_text(errors="replace")
+    assert f"Kafka version: {stack.kafka_version}" in log
 
 
 def test_a_record_round_trips_through_kafka(stack: Settings) -> None:
