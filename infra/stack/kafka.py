@@ -129,7 +129,7 @@ def server_properties(settings: Settings, data_dir: Path, secure: SaslSslListene
 
 
 # The broker's console log: warnings, plus the start-up lines of the broker (4.x: BrokerServer,
-# KafkaRaftServer; 3.x: KafkaServer, BrokerServer) and its "Kafka version: X" line (AppInfoParser).
+# KafkaRaftServer; 3.x: KafkaServer, BrokerServer).
 LOG4J2 = """\
 appender.stdout.type = Console
 appender.stdout.name = STDOUT
@@ -141,8 +141,6 @@ logger.broker.name = kafka.server.BrokerServer
 logger.broker.level = INFO
 logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = INFO
-logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser
-logger.appinfo.level = INFO
 """
 LOG4J1 = """\
 log4j.rootLogger=WARN, stdout
@@ -151,7 +149,6 @@ log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
-log4j.logger.org.apache.kafka.common.utils.AppInfoParser=INFO
 """
 
 

@@ -6,13 +6,16 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
+from infra.stack import kafka
 from infra.stack import stack as local_stack
+from infra.stack.process import ServiceProcess
 from models import contract
 from streams.kafka_io import ensure_topics, publish, read_topic
 from tests.integration.promql import wait_for_query
@@ -35,8 +38,10 @@ def test_status_reports_every_service_up(stack: Settings) -> None:
 
 @pytest.mark.kafka39
 def test_the_broker_runs_the_configured_kafka_release(stack: Settings) -> None:
-    log = (stack.state_dir / "run" / "kafka.log").read_text(errors="replace")
-    assert f"Kafka version: {stack.kafka_version}" in log
+    pid = ServiceProcess("kafka", stack.state_dir / "run").pid()
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    assert f"{kafka.jars_dir(stack)}/*" in command
+    assert (kafka.jars_dir(stack) / f"kafka_2.13-{stack.kafka_version}.jar").is_file()
 
 
 def test_a_record_round_trips_through_kafka(stack: Settings) -> None:
