@@ -2,7 +2,8 @@
 created when its storage is formatted), a real `channelpulse worker` scoring and dead-lettering
 through it, and a worker with wrong credentials or an untrusted certificate refused in one line.
 No log line of the worker, the CLI or the broker holds the password. Also run against Kafka 3.9
-(marker kafka39): Faust's consumer group, commits and table changelogs, and kafka-python's SASL."""
+(marker kafka39, the CLI and the end-to-end worker: kafka-python's SASL, and Faust's consumer group,
+commits and table changelogs)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ from tests.tls import make_certificates
 USER = "channelpulse-worker"
 PASSWORD = f"pw-{secrets.token_hex(12)}"  # unique: any occurrence in a log is a leak
 WRONG_PASSWORD = f"wrong-{secrets.token_hex(12)}"
-
-pytestmark = pytest.mark.kafka39
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +113,7 @@ def test_a_refused_worker_says_why_in_one_line_and_exits_non_zero(
     assert WRONG_PASSWORD not in output and PASSWORD not in output
 
 
+@pytest.mark.kafka39
 def test_the_cli_publishes_and_tails_over_sasl_ssl_without_printing_the_password(
     secure: Settings, tmp_path: Path
 ) -> None:
@@ -136,6 +136,7 @@ def test_the_cli_publishes_and_tails_over_sasl_ssl_without_printing_the_password
         assert PASSWORD not in proc.stdout + proc.stderr
 
 
+@pytest.mark.kafka39
 @pytest.mark.timeout(900)
 def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure: Settings) -> None:
     ensure_topics(secure)
