@@ -79,7 +79,7 @@ def test_prometheus_scrapes_triton(stack: Settings) -> None:
 
 def test_down_leaves_no_process(stack_settings: Settings) -> None:
     """A second, private stack: up, then down, then none of its processes is left."""
-    from infra.stack.process import ServiceProcess, free_port
+    from infra.stack.process import free_port
 
     other = stack_settings.model_copy(
         update={
