@@ -1,9 +1,9 @@
 """NAB v1.1 evaluation of the sensor anomaly detector on the NAB series in ../shared/data.
 
 Replays the 23 real development series (sensors/nab_real) and the 11 artificial ones
-(sensors/nab_artificial) reading by reading, without look-ahead, through the served version 3 of the
-anomaly model (models/anomaly/online.py, parameters from models/repository/anomaly/3/meta.json), the
-previous version 2 (same code, its own meta.json), version 1 (models/anomaly/detector.py) and NAB's
+(sensors/nab_artificial) reading by reading, without look-ahead, through the served version 4 of the
+anomaly model (models/anomaly/online.py, parameters from models/repository/anomaly/4/meta.json), the
+previous version 3 (same code, its own meta.json), version 1 (models/anomaly/detector.py) and NAB's
 windowed Gaussian, and scores them with NAB's rules
 (models/anomaly/nab.py) under NAB's three profiles (sensors/nab_real/profiles.json):
 
@@ -54,14 +54,14 @@ def main() -> int:
     parser.add_argument(
         "--meta",
         type=Path,
-        default=settings.model_repository_source / "anomaly" / "3" / "meta.json",
-        help="meta.json of the online detector to evaluate (default: the served version 3)",
+        default=settings.model_repository_source / "anomaly" / "4" / "meta.json",
+        help="meta.json of the online detector to evaluate (default: the served version 4)",
     )
     parser.add_argument(
         "--previous-meta",
         type=Path,
-        default=settings.model_repository_source / "anomaly" / "2" / "meta.json",
-        help="meta.json of the previous online detector, evaluated beside it",
+        default=settings.model_repository_source / "anomaly" / "3" / "meta.json",
+        help="meta.json of the previous online detector, evaluated beside it (default: version 3)",
     )
     parser.add_argument("--per-file", action="store_true", help="also print the standard-profile score per series")
     parser.add_argument("--skip-v1", action="store_true", help="leave out version 1 (its replay is the slow part)")
@@ -72,13 +72,14 @@ def main() -> int:
     profiles = load_profiles(args.data / "nab_real" / "profiles.json")
     detector = OnlineDetector(OnlineParams.from_meta(args.meta))
     previous = OnlineDetector(OnlineParams.from_meta(args.previous_meta))
+    names = [f"online (v{json.loads(m.read_text()).get('version', '?')})" for m in (args.meta, args.previous_meta)]
     corpora = {"real": load_corpus(args.data / "nab_real"), "artificial": load_corpus(args.data / "nab_artificial")}
     payload: dict[str, object] = {"parameters": detector.params.to_dict(), "state_size": detector.state_size}
     for corpus_name, corpus in corpora.items():
         started = time.perf_counter()
-        outputs: dict[str, list[Detections]] = {"online (v3)": replay_online(corpus, detector)}
+        outputs: dict[str, list[Detections]] = {names[0]: replay_online(corpus, detector)}
         online_s = time.perf_counter() - started
-        outputs["online (v2)"] = replay_online(corpus, previous)
+        outputs[names[1]] = replay_online(corpus, previous)
         if not args.skip_v1:
             outputs["v1"] = [replay_v1(s) for s in tqdm(corpus, desc=f"v1 on {corpus_name}", leave=False)]
         outputs["windowedGaussian"] = [replay_windowed_gaussian(s) for s in corpus]
@@ -87,7 +88,7 @@ def main() -> int:
         windows = sum(len(s.windows) for s in corpus)
         print(
             f"\n{corpus_name}: {len(corpus)} series, {readings} readings, {windows} windows; "
-            f"v3 replay {online_s:.2f} s ({readings / online_s:,.0f} readings/s)"
+            f"{names[0]} replay {online_s:.2f} s ({readings / online_s:,.0f} readings/s)"
         )
         header = "".join(f"{SHORT[p] + ' score':>16s}{SHORT[p] + ' flags':>16s}" for p in PROFILE_NAMES)
         print(f"{'detector':20s}{header}")

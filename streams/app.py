@@ -34,7 +34,6 @@ from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
 from streams.producer_metadata import track_topics
-from streams.recommend_refresh import RecommenderRefresher
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
 from streams.timers import LagReporter, Ticks
@@ -115,6 +114,9 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=1.0)(runtime.flush_lake)
     app.timer(interval=settings.drift_tick_s)(runtime.ticks.drift_cooldowns)
     if settings.recommender_refresh_s > 0:  # learning from the stream (streams/recommend_refresh.py)
+        # imported here: it brings torch, seconds of start-up a worker that does not learn never needs
+        from streams.recommend_refresh import RecommenderRefresher
+
         refresher = RecommenderRefresher(settings, runtime.lake.flush)
         app.timer(interval=settings.recommender_refresh_s, on_leader=True)(refresher.tick)
         app.on_before_shutdown.connect(refresher.on_before_shutdown)  # type: ignore[arg-type]

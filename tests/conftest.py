@@ -12,7 +12,7 @@ import pytest
 
 from channelpulse.config import REPO_ROOT, Settings
 from infra.stack import stack as local_stack
-from infra.stack.process import free_port
+from tests.stacks import on_free_ports
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -37,20 +37,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of the test stack: free ports, a fresh state folder, the shared jar cache."""
-    return Settings(
-        state_dir=tmp_path_factory.mktemp("stack"),
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        triton_http_port=free_port(),
-        triton_grpc_port=free_port(),
-        triton_metrics_port=free_port(),
-        prometheus_port=free_port(),
-        worker_metrics_port=free_port(),
-        worker_web_port=free_port(),
-        prometheus_scrape_interval_s=1.0,
-        # no recommender learning unless a test turns it on (it would promote new versions mid-test)
-        recommender_refresh_s=0.0,
-    )
+    return on_free_ports(tmp_path_factory.mktemp("stack"), prometheus_scrape_interval_s=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
-scalars of ``Slot`` and the seasonal bins); :meth:`OnlineDetector.step` scores one reading per row
-and updates the rows in place, so a sensor's stream scores the same in any batching (one reading at
-a time or many), and nothing but the state row persists between readings. It learns each sensor's
+scalars of ``Slot``, the seasonal bins and, in version 4, the daily peaks); :meth:`OnlineDetector.step`
+scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
+any batching (one reading at a time or many), and nothing but the state row persists between
+readings. It learns each sensor's
 normal from that sensor's own readings (no labels, no offline fit).
 
 Per reading ``x`` at time ``t`` (seconds since the epoch):
@@ -30,6 +31,13 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    single huge spike does not hide every smaller anomaly for thousands of readings (a later level
    shift of half its height, say), while behaviour that recurs still widens it within a few
    readings. ``range_growth = 0`` leaves the growth unlimited (version 2 of the model).
+   *Daily peak memory* (``peak_decay > 0``, version 4): per time-of-day bin (``daily_bins``) the
+   largest absolute deviation from the slow EWMA seen there, every peak decaying by ``peak_decay``
+   per day of elapsed time; ``beyond`` is at most how far the reading exceeds the largest peak of its
+   bin and the two beside it. A spike that recurs at about the same time every day at about its
+   usual height is then no longer beyond the range each time the range envelope has decayed since
+   the day before; at other times of day, or far higher, it scores as before. ``peak_decay = 0``
+   turns it off (versions 2 and 3; their rows have no peak bins).
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
 
@@ -39,7 +47,8 @@ still being learned), so a new sensor does not flag a burst of "novel" readings 
 warm; the range envelope learns from then on too, with deviations capped at ``range_init`` mean
 absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
 as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
-empty row) is recognised by :meth:`adopt` and starts afresh.
+empty row) is recognised by :meth:`adopt` and starts afresh; a row without the daily peaks (version 3)
+is adopted with its peaks empty.
 """
 
 from __future__ import annotations
@@ -62,7 +71,8 @@ SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 
 
 class Slot(IntEnum):
-    """Scalar slots at the start of a state row (the daily, then the weekly bins follow)."""
+    """Scalar slots at the start of a state row (the daily, then the weekly bins follow, then the
+    daily peaks when ``peak_decay > 0``)."""
 
     FORMAT = 0
     COUNT = 1  # finite readings seen
@@ -113,6 +123,7 @@ class OnlineParams:
     range_scale: float = 2.0
     range_growth: float = 2.0
     range_step: float = 3.0
+    peak_decay: float = 0.98
     half_novelty: float = 0.38
     warmup: int = 288
     envelope_start: int = 144
@@ -137,6 +148,8 @@ class OnlineParams:
             raise ValueError("need 0 <= level_gate < 1, level_z0 >= 0 and level_half > 0")
         if not (self.range_growth == 0.0 or self.range_growth >= 1.0) or self.range_step < 0.0:
             raise ValueError("need range_growth 0 (unlimited) or >= 1 and range_step >= 0")
+        if not 0.0 <= self.peak_decay < 1.0:
+            raise ValueError("need 0 <= peak_decay < 1 (0: no daily peak memory)")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -174,7 +187,8 @@ class OnlineDetector:
         self.params = params or OnlineParams()
         self.daily0 = SCALARS
         self.weekly0 = SCALARS + self.params.daily_bins
-        self.state_size = self.weekly0 + self.params.weekly_bins
+        self.peak0 = self.weekly0 + self.params.weekly_bins
+        self.state_size = self.peak0 + (self.params.daily_bins if self.params.peak_decay > 0.0 else 0)
 
     def new_state(self, n: int = 1) -> np.ndarray:
         """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
@@ -185,19 +199,37 @@ class OnlineDetector:
 
     def adopt(self, rows: np.ndarray) -> np.ndarray:
         """``[n, state_size]`` working state from rows as a caller sends them (``[n, w]``, any
-        ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is too
-        short, is a new sensor (or one in an older layout) and starts afresh."""
+        ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is
+        shorter than the scalars and seasonal bins, is a new sensor (or one in an older layout) and
+        starts afresh; a row that lacks the daily peaks (or part of them) keeps them empty."""
         given = np.asarray(rows, dtype=np.float64)
         state = self.new_state(len(given))
-        if given.ndim == 2 and given.shape[1] >= self.state_size:
+        if given.ndim == 2 and given.shape[1] >= self.peak0:
             keep = given[:, Slot.FORMAT] == STATE_FORMAT
-            state[keep] = given[keep, : self.state_size]
+            width = min(given.shape[1], self.state_size)
+            state[keep, :width] = given[keep, :width]
         return state
 
     @staticmethod
     def _bin(t: np.ndarray, period: float, bins: int) -> np.ndarray:
         """The bin of each time within its period (floored before any offset is added)."""
         return np.clip(np.floor((t % period) / period * bins), 0, bins - 1).astype(np.int64)
+
+    def _beyond_daily_peak(
+        self, s: np.ndarray, size: np.ndarray, unit: np.ndarray, t: np.ndarray, dt: np.ndarray, learn: np.ndarray
+    ) -> np.ndarray:
+        """How far ``size`` (the reading's absolute deviation) exceeds the daily peak memory at its time
+        of day (its bin and the two beside it), in units of ``unit``; decays every peak by
+        ``peak_decay ** (dt / day)`` first and records ``size`` in its bin's peak where ``learn``."""
+        p = self.params
+        rows = np.arange(len(s))
+        peaks = s[:, self.peak0 : self.peak0 + p.daily_bins]
+        peaks *= np.exp((dt / SECONDS_PER_DAY) * math.log(p.peak_decay))[:, None]
+        day_bin = self._bin(t, SECONDS_PER_DAY, p.daily_bins)
+        near = np.stack([peaks[rows, (day_bin + o) % p.daily_bins] for o in (-1, 0, 1)], axis=1)
+        beyond = np.maximum(size - np.nan_to_num(near, nan=0.0).max(axis=1), 0.0) / unit
+        peaks[rows, day_bin] = np.where(learn, np.fmax(near[:, 1], size), near[:, 1])
+        return beyond
 
     def run(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Several readings per row, in time order: ``values``/``times`` ``[n, k]`` (NaN time: no
@@ -256,6 +288,8 @@ class OnlineDetector:
         deviation = xv - slow
         unit = np.maximum(s[:, Slot.SCALE], floor)
         beyond = np.maximum(np.maximum(deviation - s[:, Slot.HIGH], -deviation - s[:, Slot.LOW]), 0.0) / unit
+        if p.peak_decay > 0.0:
+            beyond = np.minimum(beyond, self._beyond_daily_peak(s, np.abs(deviation), unit, t, dt, warm))
         novel = np.minimum(np.maximum(surprise - p.envelope_margin * envelope, 0.0), p.range_scale * beyond)
         # 5. seasonal level: the smoothed residual from the time-of-day prediction, counted only on
         # sensors whose time of day explains them (seasonal error well below the slow EWMA's)

@@ -13,25 +13,3 @@ encoder, version 2 = the encoder fine-tuned end to end with a three-class head.
 
 See docs/models.md (## Sentiment).
 """
-
-from models.sentiment.data import TextDataset, load_dataset, load_table, load_vader, split
-from models.sentiment.evaluate import classification_metrics, evaluate
-from models.sentiment.labels import score_from_probs
-from models.sentiment.model import SentimentModel
-from models.sentiment.training import TrainConfig, TrainReport, train_candidate, train_version
-
-__all__ = [
-    "SentimentModel",
-    "TextDataset",
-    "TrainConfig",
-    "TrainReport",
-    "classification_metrics",
-    "evaluate",
-    "load_dataset",
-    "load_table",
-    "load_vader",
-    "score_from_probs",
-    "split",
-    "train_candidate",
-    "train_version",
-]

@@ -7,8 +7,8 @@ but does not move its item in the history again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import MutableMapping, Sequence
+from typing import Any
 
 from models.contract import RECOMMENDER_MODEL
 from models.recommend.state import UserState
@@ -16,29 +16,33 @@ from schemas.outputs import ModelRef, Recommendation, RecommendedItem
 from schemas.validation import encode, output_key
 from streams.pipeline.applied import mark_of, marked, replayed
 from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, RawRecord, utcnow
+from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from streams.scoring.base import Scorer
 from streams.scoring.retry import until_scored
 
-if TYPE_CHECKING:
-    from streams.pipeline.processor import Processor
 
-
-async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Processor) -> list[Emit]:
-    """Apply the batch's clicks to the users' state in order; each click gets the recommendations for
-    the state right after it (its purchases already excluded)."""
+async def recommend_clicks(
+    valid: Sequence[tuple[RawRecord, Any]],
+    users: MutableMapping[bytes, Any],
+    scorer: Scorer,
+    topics: OutputTopics,
+    k: int,
+    max_history: int,
+) -> Scored:
+    """Apply the batch's clicks to the users' state (``users``: user id -> stored state) in order; each
+    click gets the top ``k`` recommendations for the state right after it (its purchases excluded)."""
     histories: list[list[str]] = []
     excludes: list[list[str]] = []
     for record, event in valid:
         key = event.user_id.encode("utf-8")
-        stored = proc.users.get(key)
-        state = UserState.from_dict(stored) if stored else UserState(proc.settings.recommendation_history)
+        stored = users.get(key)
+        state = UserState.from_dict(stored) if stored else UserState(max_history)
         if not replayed(record, mark_of(stored)):
             state.update(event.item_id, event.action)
-            proc.users[key] = marked(state.to_dict(), record)
+            users[key] = marked(state.to_dict(), record)
         histories.append(list(state.history))
         excludes.append(sorted(state.purchased))
-    k = proc.settings.recommendation_k
-    batch = await until_scored(lambda: proc.scorer.recommend(histories, excludes, k), "recommendation batch")
+    batch = await until_scored(lambda: scorer.recommend(histories, excludes, k), "recommendation batch")
     model = ModelRef(name=RECOMMENDER_MODEL, version=batch.version)
     scored_at = utcnow()
     emits = []
@@ -53,7 +57,7 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
         )
         emits.append(
             Emit(
-                proc.settings.topic_recommendations,
+                topics.recommendations,
                 output_key(rec) or record.key,
                 encode(rec),
                 event.occurred_at,
@@ -62,11 +66,10 @@ async def recommend_clicks(valid: Sequence[tuple[RawRecord, Any]], proc: Process
         )
         emits.append(
             observation(
-                proc.settings.topic_observations, record, event.channel, "click", event.occurred_at, action=event.action
+                topics.observations, record, event.channel, "click", event.occurred_at, action=event.action
             )
         )
         rows.append(
             {**event.model_dump(mode="json"), "recommended": [i for i, _ in items], "model_version": batch.version}
         )
-    proc.to_lake("click", rows)
-    return emits
+    return Scored(emits, rows)

@@ -10,7 +10,7 @@ from schemas.events import EventKind
 from streams.lake.writer import LakeWriter
 from streams.pipeline.clicks import recommend_clicks
 from streams.pipeline.drift import DriftWatch
-from streams.pipeline.records import BatchResult, RawRecord
+from streams.pipeline.records import BatchResult, OutputTopics, RawRecord, Scored
 from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.pipeline.sensors import score_sensors
 from streams.pipeline.sentiment import score_texts
@@ -43,11 +43,27 @@ class Processor:
         self.drift = drift
         self.lake = lake
         self.sensor_drift = sensor_drift
+        self.topics = OutputTopics.of(settings)
 
     def to_lake(self, kind: str, rows: list[dict[str, Any]]) -> None:
         """File scored events in the event lake (when there is one): the retrainer's training data."""
         if self.lake is not None and rows:
             self.lake.extend(kind, rows)
+
+    async def score(self, kind: EventKind, valid: Sequence[tuple[RawRecord, Any]]) -> Scored:
+        """The pipeline step of ``kind``, given what it needs."""
+        settings = self.settings
+        if kind in (EventKind.REVIEW, EventKind.SOCIAL):
+            return await score_texts(kind, valid, self.scorer, self.topics, self.drift)
+        if kind is EventKind.CLICK:
+            return await recommend_clicks(
+                valid, self.users, self.scorer, self.topics, settings.recommendation_k, settings.recommendation_history
+            )
+        if kind is EventKind.SENSOR:
+            return await score_sensors(
+                valid, self.sensors, self.scorer, self.topics, settings.anomaly_cooldown, self.sensor_drift
+            )
+        return Scored(lake_rows=[event.model_dump(mode="json") for _, event in valid])
 
     async def process(self, kind: EventKind, records: Sequence[RawRecord]) -> BatchResult:
         result = BatchResult()
@@ -59,14 +75,9 @@ class Processor:
         valid = split_valid(kind, records, self.settings.topic_deadletter, self.settings.max_event_bytes, result)
         if not valid:
             return result
-        if kind in (EventKind.REVIEW, EventKind.SOCIAL):
-            result.emits.extend(await score_texts(kind, valid, self))
-        elif kind is EventKind.CLICK:
-            result.emits.extend(await recommend_clicks(valid, self))
-        elif kind is EventKind.SENSOR:
-            result.emits.extend(await score_sensors(valid, self))
-        else:
-            self.to_lake(kind.value, [event.model_dump(mode="json") for _, event in valid])
+        scored = await self.score(kind, valid)
+        result.emits.extend(scored.emits)
+        self.to_lake(kind.value, scored.lake_rows)
         return result
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
+
+from channelpulse.config import Settings
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,35 @@ class BatchResult:
     emits: list[Emit] = field(default_factory=list)
     invalid: int = 0
     valid: int = 0
+
+
+@dataclass
+class Scored:
+    """What one pipeline step made of a batch: the records to produce and the rows for the event lake."""
+
+    emits: list[Emit] = field(default_factory=list)
+    lake_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutputTopics:
+    """The topics the pipeline steps produce to (from :class:`Settings`)."""
+
+    sentiment: str
+    recommendations: str
+    anomalies: str
+    alerts: str
+    observations: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> OutputTopics:
+        return cls(
+            sentiment=settings.topic_sentiment,
+            recommendations=settings.topic_recommendations,
+            anomalies=settings.topic_anomalies,
+            alerts=settings.topic_alerts,
+            observations=settings.topic_observations,
+        )
 
 
 def utcnow() -> datetime:

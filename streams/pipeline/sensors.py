@@ -11,8 +11,8 @@ dropped and it raises no alert."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import MutableMapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,12 +23,10 @@ from schemas.outputs import Alert, AnomalyScore, ModelRef
 from schemas.validation import encode, output_key
 from streams.pipeline.applied import mark_of, marked, replayed
 from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, RawRecord, utcnow
+from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from streams.pipeline.sensor_drift import SensorDriftWatch
+from streams.scoring.base import Scorer
 from streams.scoring.retry import until_scored
-
-if TYPE_CHECKING:
-    from streams.pipeline.processor import Processor
-
 
 Row = tuple[bytes, bool]
 """A request row: the sensor's key and whether it holds readings the stored state already applied."""
@@ -50,17 +48,26 @@ def request_arrays(
     return stack_rows([states[key].row for key, _ in positions]), values, times
 
 
-async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor) -> list[Emit]:
-    settings = proc.settings
+async def score_sensors(
+    valid: Sequence[tuple[RawRecord, Any]],
+    sensors: MutableMapping[bytes, Any],
+    scorer: Scorer,
+    topics: OutputTopics,
+    cooldown: int,
+    sensor_drift: SensorDriftWatch | None = None,
+) -> Scored:
+    """Score the batch's readings against each sensor's stored state (``sensors``: sensor id -> stored
+    state); an anomaly episode's first flag raises one alert (``cooldown``: readings an episode lasts
+    past its last flag)."""
     keys = [event.sensor_id.encode("utf-8") for _, event in valid]
-    stored = {key: proc.sensors.get(key) for key in keys}
+    stored = {key: sensors.get(key) for key in keys}
     marks = {key: mark_of(value) for key, value in stored.items()}
     positions: dict[Row, list[int]] = {}
     for i, ((record, _), key) in enumerate(zip(valid, keys, strict=True)):
         positions.setdefault((key, replayed(record, marks[key])), []).append(i)
-    states = {key: SensorState.from_dict(value, settings.anomaly_cooldown) for key, value in stored.items()}
+    states = {key: SensorState.from_dict(value, cooldown) for key, value in stored.items()}
     arrays = request_arrays(positions, valid, states)
-    batch = await until_scored(lambda: proc.scorer.anomaly(*arrays), "anomaly batch")
+    batch = await until_scored(lambda: scorer.anomaly(*arrays), "anomaly batch")
     scores = np.zeros(len(valid), dtype=np.float64)
     flags = np.zeros(len(valid), dtype=bool)
     for row, ((key, again), indices) in enumerate(positions.items()):
@@ -84,9 +91,9 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
             scored_at=scored_at,
         )
         emits.append(
-            Emit(settings.topic_anomalies, output_key(out) or record.key, encode(out), event.occurred_at, "anomalies")
+            Emit(topics.anomalies, output_key(out) or record.key, encode(out), event.occurred_at, "anomalies")
         )
-        emits.append(observation(proc.settings.topic_observations, record, event.channel, "sensor", event.occurred_at))
+        emits.append(observation(topics.observations, record, event.channel, "sensor", event.occurred_at))
         rows.append(
             {
                 **event.model_dump(mode="json"),
@@ -110,12 +117,11 @@ async def score_sensors(valid: Sequence[tuple[RawRecord, Any]], proc: Processor)
         if alert is not None:
             out_alert = Alert.model_validate(alert)
             emits.append(
-                Emit(settings.topic_alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
+                Emit(topics.alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
     for (key, again), indices in positions.items():
         if not again:
-            proc.sensors[key] = marked(states[key].to_dict(), valid[indices[-1]][0])
-    if proc.sensor_drift is not None:
-        emits.extend(proc.sensor_drift.observe([event for _, event in valid], scores))
-    proc.to_lake("sensor", rows)
-    return emits
+            sensors[key] = marked(states[key].to_dict(), valid[indices[-1]][0])
+    if sensor_drift is not None:
+        emits.extend(sensor_drift.observe([event for _, event in valid], scores))
+    return Scored(emits, rows)

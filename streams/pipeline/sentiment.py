@@ -4,7 +4,7 @@ fed to the drift watch and filed in the event lake."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -12,19 +12,23 @@ from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
 from schemas.events import EventKind
 from schemas.outputs import ModelRef, SentimentScore
 from schemas.validation import encode, output_key
+from streams.pipeline.drift import DriftWatch
 from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, RawRecord, utcnow
+from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from streams.scoring.base import Scorer
 from streams.scoring.retry import until_scored
 
-if TYPE_CHECKING:
-    from streams.pipeline.processor import Processor
 
-
-async def score_texts(kind: EventKind, valid: Sequence[tuple[RawRecord, Any]], proc: Processor) -> list[Emit]:
-    settings = proc.settings
-    events = [event for _, event in valid]
-    texts = [e.text for e in events]
-    batch = await until_scored(lambda: proc.scorer.sentiment(texts), "sentiment batch")
+async def score_texts(
+    kind: EventKind,
+    valid: Sequence[tuple[RawRecord, Any]],
+    scorer: Scorer,
+    topics: OutputTopics,
+    drift: DriftWatch | None = None,
+) -> Scored:
+    """Score the batch's texts in one request; one sentiment score and one observation per event."""
+    texts = [event.text for _, event in valid]
+    batch = await until_scored(lambda: scorer.sentiment(texts), "sentiment batch")
     model = ModelRef(name=SENTIMENT_MODEL, version=batch.version)
     scored_at = utcnow()
     emits: list[Emit] = []
@@ -45,12 +49,12 @@ async def score_texts(kind: EventKind, valid: Sequence[tuple[RawRecord, Any]], p
         )
         emits.append(
             Emit(
-                settings.topic_sentiment, output_key(score) or record.key, encode(score), event.occurred_at, "sentiment"
+                topics.sentiment, output_key(score) or record.key, encode(score), event.occurred_at, "sentiment"
             )
         )
         emits.append(
             observation(
-                proc.settings.topic_observations, record, event.channel, kind.value, event.occurred_at,
+                topics.observations, record, event.channel, kind.value, event.occurred_at,
                 label=score.label, score=score.score,
             )
         )
@@ -62,7 +66,6 @@ async def score_texts(kind: EventKind, valid: Sequence[tuple[RawRecord, Any]], p
                 "model_version": batch.version,
             }
         )
-    proc.to_lake(kind.value, rows)
-    if proc.drift is not None:
-        emits.extend(proc.drift.observe(SENTIMENT_MODEL, batch.version, batch.probs, batch.embeddings))
-    return emits
+    if drift is not None:
+        emits.extend(drift.observe(SENTIMENT_MODEL, batch.version, batch.probs, batch.embeddings))
+    return Scored(emits, rows)

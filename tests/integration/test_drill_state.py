@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -23,27 +22,14 @@ from typing import Any
 import pytest
 
 from channelpulse.config import Settings
-from streams.kafka_io import ensure_topics, publish, read_topic
+from streams.kafka_io import Record, ensure_topics, publish
 from streams.sample import SampleRecord, SampleStream
-from streams.worker_process import WorkerProcess
+from tests.integration.drills import own_topics, running_worker, settled, snapshot, wait_until
+
+Read = Callable[[Settings, str], list[Record]]
 
 N_EVENTS = 2_000
 COUNT_KEYS = {"click": "clicks", "review": "reviews", "social": "social", "sensor": "sensors"}
-
-
-def own_topics(settings: Settings, prefix: str, **updates: object) -> Settings:
-    run = uuid.uuid4().hex[:6]
-    topics = {f: f"{prefix}{run}.{getattr(settings, f)}" for f in Settings.model_fields if f.startswith("topic_")}
-    return settings.model_copy(update={**topics, "app_id": f"{prefix}-{run}", **updates})
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str, worker: WorkerProcess) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(2.0)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}; log tail:\n{worker.log_tail()}")
 
 
 def window_holding(first: datetime, last: datetime) -> float:
@@ -56,10 +42,10 @@ def window_holding(first: datetime, last: datetime) -> float:
     raise AssertionError("no window length found")
 
 
-def table(settings: Settings, name: str) -> dict[bytes, Any]:
-    """The last value per key on a table's changelog (deleted keys left out)."""
+def table(settings: Settings, name: str, read: Read = settled) -> dict[bytes, Any]:
+    """The last value per key on a table's changelog (deleted keys left out), read with ``read``."""
     state: dict[bytes, Any] = {}
-    for record in read_topic(settings, f"{settings.app_id}-{name}-changelog", idle_timeout_s=5):
+    for record in read(settings, f"{settings.app_id}-{name}-changelog"):
         if record.key is None:
             continue
         if record.value is None:
@@ -69,46 +55,39 @@ def table(settings: Settings, name: str) -> dict[bytes, Any]:
     return state
 
 
-def analytics_counts(settings: Settings) -> Counter[tuple[str, str]]:
+def analytics_counts(settings: Settings, read: Read = settled) -> Counter[tuple[str, str]]:
     """(channel, count key) -> observations counted: in published windows (each window once: a replay
-    may publish one again) and in the windows still open."""
+    may publish one again) and in the windows still open; topics read with ``read``."""
     counts: Counter[tuple[str, str]] = Counter()
     published = {}
-    for record in read_topic(settings, settings.topic_analytics, idle_timeout_s=3):
+    for record in read(settings, settings.topic_analytics):
         window = json.loads(record.value or b"{}")
         published[(window["channel"], window["window_start"], window["window_end"])] = window["counts"]
     for (channel, _, _), window_counts in published.items():
         counts.update({(channel, k): n for k, n in window_counts.items() if n})
-    for state in table(settings, "channel-analytics").values():
+    for state in table(settings, "channel-analytics", read).values():
         for channel, windows in state["windows"]["open"].items():
             for tally in windows.values():
                 counts.update({(channel, COUNT_KEYS[k]): n for k, n in tally["counts"].items() if n})
     return counts
 
 
-def run(settings: Settings, records: list[SampleRecord], catalog: list[SampleRecord], name: str, kill: bool,
-        expected: Counter[tuple[str, str]]) -> tuple[dict[bytes, Any], Counter[tuple[str, str]]]:
-    """Publish ``records`` for a worker of its own, (killing it once mid-stream), wait until the analytics
-    counted every event; the user-state table and the analytics counts."""
+def published(settings: Settings, records: list[SampleRecord], catalog: list[SampleRecord]) -> Settings:
+    """Publish the catalog and ``records`` on ``settings``' own topics; returns ``settings``."""
     ensure_topics(settings)
     publish(settings, settings.topic_catalog, [(r.key, r.value) for r in catalog])
     for topic in sorted({r.topic for r in records}):
         publish(settings, topic, [(r.key, r.value) for r in records if r.topic == topic])
-    worker = WorkerProcess(settings, name=name)
-    worker.start()
-    try:
-        if kill:
-            wait_until(lambda: worker.metric("channelpulse_events_out_total") > N_EVENTS // 3, 300,
-                       "a third of the outputs", worker)
-            worker.kill(signal.SIGKILL)
-            worker.start()
-        wait_until(lambda: analytics_counts(settings) == expected, 400, "every event counted once", worker)
-        if kill:
-            print(f"state drill: analytics duplicates skipped after the restart: "
-                  f"{worker.metric('channelpulse_analytics_duplicates_total'):.0f}")
-        return table(settings, "user-state"), analytics_counts(settings)
-    finally:
-        worker.stop()
+    return settings
+
+
+def final_tables(settings: Settings) -> tuple[dict[bytes, Any], Counter[tuple[str, str]]]:
+    """The user-state table and the analytics counts, read once the topics stayed quiet for 5 s."""
+
+    def read(s: Settings, topic: str) -> list[Record]:
+        return settled(s, topic, idle_s=5.0)
+
+    return table(settings, "user-state", read), analytics_counts(settings, read)
 
 
 @pytest.mark.timeout(1200)
@@ -128,12 +107,22 @@ def test_table_state_after_a_sigkill_is_a_clean_runs(stack: Settings) -> None:
         by_topic = {getattr(stack, f): getattr(settings, f) for f in Settings.model_fields if f.startswith("topic_")}
         return [SampleRecord(by_topic[r.topic], r.key, r.value, r.valid, r.event_id) for r in rows]
 
-    clean = own_topics(stack, "state-clean", **updates)
-    clean_users, clean_counts = run(clean, renamed(clean, records), renamed(clean, catalog), "clean-worker",
-                                    kill=False, expected=expected)
-    killed = own_topics(stack, "state-kill", **updates)
-    killed_users, killed_counts = run(killed, renamed(killed, records), renamed(killed, catalog), "killed-worker",
-                                      kill=True, expected=expected)
+    # the two runs side by side: each has its own topics and consumer group, so neither disturbs the other
+    runs = [own_topics(stack, prefix, **updates) for prefix in ("state-clean", "state-kill")]
+    clean, killed = (published(s, renamed(s, records), renamed(s, catalog)) for s in runs)
+    with running_worker(clean, "clean-worker") as clean_worker, running_worker(killed, "killed-worker") as worker:
+        wait_until(lambda: worker.metric("channelpulse_events_out_total") > N_EVENTS // 3, 300,
+                   "a third of the outputs", worker)
+        worker.kill(signal.SIGKILL)
+        worker.start()
+        restarted = time.monotonic()
+        wait_until(lambda: analytics_counts(killed, snapshot) == expected, 400, "every event counted once", worker)
+        print(f"state drill: every event counted {time.monotonic() - restarted:.1f}s after the restart; analytics "
+              f"duplicates skipped: {worker.metric('channelpulse_analytics_duplicates_total'):.0f}")
+        wait_until(lambda: analytics_counts(clean, snapshot) == expected, 400, "every event counted once (clean)",
+                   clean_worker)
+        killed_users, killed_counts = final_tables(killed)
+        clean_users, clean_counts = final_tables(clean)
 
     assert killed_counts == clean_counts == expected
     assert len(clean_users) == len({r.key for r in records if r.topic == stack.topic_clicks})

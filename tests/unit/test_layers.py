@@ -127,6 +127,22 @@ def test_the_worker_and_retrainer_processes_load_no_local_stack() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.timeout(300)
+def test_the_command_line_and_a_worker_that_does_not_learn_load_no_torch() -> None:
+    """torch is seconds of start-up for every CLI call and worker: only training and the recommender's
+    learning (imported when it is on) need it."""
+    probe = (
+        "import sys\n"
+        "from channelpulse.cli import build_parser\n"
+        "build_parser()\n"
+        "import streams.worker\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
 def test_no_two_modules_import_each_other() -> None:
     """No cycle among the imports run at load time (a function-level import may close one on purpose)."""
     graph = {name: imported_modules(path, top_level_only=True) & set(MODULES) for name, path in MODULES.items()}

@@ -67,6 +67,43 @@ def test_a_level_shift_after_a_much_bigger_spike_is_still_flagged() -> None:
     assert old_flags[0, 1000] and not old_flags[0, 2500:2505].any()
 
 
+def _daily_spikes(days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """5-minute readings with a one-reading spike of about 15 sd at 03:00 every day (height +-5 %)."""
+    n = 288 * days
+    values = _noise(n, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    at = np.arange(36, n, 288)  # _times starts at 22:13 UTC: reading 36 + 288 d is 01:13 each day
+    values[at] += 15.0 * rng.uniform(0.95, 1.05, len(at))
+    return values, at
+
+
+V3 = OnlineDetector(OnlineParams(peak_decay=0.0))  # version 3: no daily peak memory
+
+
+def _replay_v3(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores, flags = V3.run(V3.new_state(1), values[None, :], _times(len(values))[None, :])
+    return scores[0], flags[0]
+
+
+def test_a_spike_that_recurs_daily_at_its_usual_height_stops_flagging() -> None:
+    # ec2_cpu_utilization_24ae8d: the daily peak memory knows the spike's time of day; version 3's
+    # range envelope alone decays between the spikes, so each day's spike is "beyond" it again
+    values, at = _daily_spikes(12, seed=9)
+    later = at[at > 288 * 4]  # 7 spikes
+    assert _replay(values)[1][later].sum() <= 2
+    assert _replay_v3(values)[1][later].sum() >= 5
+
+
+def test_the_daily_peak_memory_leaves_other_times_of_day_and_far_higher_spikes_alone() -> None:
+    values, at = _daily_spikes(12, seed=10)
+    moved, higher = values.copy(), values.copy()
+    elsewhere = 288 * 10 + 180  # 10:13, nine hours after the usual spike
+    moved[elsewhere] += 15.0
+    higher[at[10]] += 30.0  # three times the usual height at the usual time
+    assert _replay(moved)[0][elsewhere] == _replay_v3(moved)[0][elsewhere] > 0.3  # scored, as version 3 does
+    assert _replay(higher)[1][at[10]]
+
+
 def test_stationary_noise_rarely_flags() -> None:
     # a new largest surprise still turns up now and then (the envelope decays): ~0.2 % of readings
     _, flags, _ = _replay(_noise(5000, seed=3))
@@ -164,6 +201,12 @@ def test_adopt_keeps_valid_rows_and_restarts_others() -> None:
     np.testing.assert_array_equal(adopted[1], DETECTOR.new_state(1)[0])
     np.testing.assert_array_equal(adopted[2], DETECTOR.new_state(1)[0])
     assert DETECTOR.adopt(np.zeros((2, 1))).shape == (2, DETECTOR.state_size)
+    # a version 3 row (no daily peaks) is adopted with its peaks empty, so an upgrade keeps what it learned
+    v3_row = V3.new_state(1)
+    V3.run(v3_row, _noise(50)[None, :], _times(50)[None, :])
+    upgraded = DETECTOR.adopt(v3_row)
+    np.testing.assert_array_equal(upgraded[0, : V3.state_size], v3_row[0])
+    assert np.isnan(upgraded[0, V3.state_size :]).all() and DETECTOR.state_size == V3.state_size + 96
 
 
 def test_params_reject_unknown_keys_and_bad_values() -> None:
@@ -173,3 +216,6 @@ def test_params_reject_unknown_keys_and_bad_values() -> None:
         OnlineParams(threshold=1.5)
     with pytest.raises(ValueError):
         OnlineParams(envelope_decay=1.0)
+    for peak_decay in (1.0, -0.1):
+        with pytest.raises(ValueError):
+            OnlineParams(peak_decay=peak_decay)

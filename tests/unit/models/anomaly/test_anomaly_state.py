@@ -29,8 +29,8 @@ def test_state_round_trips_through_json_bit_for_bit() -> None:
 def test_state_is_kilobytes_per_sensor() -> None:
     detector = OnlineDetector()
     state = SensorState(48, detector.new_state(1)[0])
-    assert len(json.dumps(state.to_dict())) < 4096
-    assert detector.state_size * 8 < 3000
+    assert len(json.dumps(state.to_dict())) < 6144  # version 4: 377 float64 values, ~4.2 KB as JSON
+    assert detector.state_size * 8 < 4096
 
 
 def test_a_version_1_window_or_a_missing_entry_starts_fresh() -> None:

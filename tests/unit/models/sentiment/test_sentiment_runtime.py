@@ -16,7 +16,7 @@ from models.sentiment.classifier import load_classifier, predict_texts
 from models.sentiment.data import load_vader
 from models.sentiment.runtime import SentimentRuntime, load_runtime, requested_runtime
 from models.sentiment.runtime_batching import plan_buckets, plan_in_order
-from models.sentiment.runtime_onnx import cached_graphs, onnxruntime_available
+from models.sentiment.runtime_onnx import cache_key, cached_graphs, onnxruntime_available
 from models.sentiment.runtime_select import cpu_candidates, cpu_flags, isa_label
 
 SERVED_V2 = REPO_ROOT / "models" / "repository" / "sentiment" / "2"
@@ -172,16 +172,18 @@ def test_the_setting_comes_from_the_environment_and_bad_names_are_refused(monkey
 
 
 @needs_onnxruntime
-def test_exported_graphs_are_cached_per_weights(checkpoint: Path, fp32: SentimentRuntime, tmp_path: Path) -> None:
+def test_exported_graphs_are_cached_per_weights(checkpoint: Path, cache_root: Path, tmp_path: Path) -> None:
+    """The module's cache (the onnx runtimes above exported into it; exported here when run alone)."""
     module, _, _ = load_classifier(checkpoint, device="cpu")
     files = runtime_module.weight_files(checkpoint)
-    first = cached_graphs(module, files, tmp_path)
+    first = cached_graphs(module, files, cache_root)
     stamp = first["int8"].stat().st_mtime_ns
-    assert cached_graphs(module, files, tmp_path) == first and first["int8"].stat().st_mtime_ns == stamp
+    assert cached_graphs(module, files, cache_root) == first and first["int8"].stat().st_mtime_ns == stamp
     assert first["int8"].stat().st_size < 0.7 * first["fp32"].stat().st_size  # int8 MatMul weights
     changed = tmp_path / "meta.json"
     changed.write_text('{"temperature": 2.0}')
-    assert cached_graphs(module, [*files[:-1], changed], tmp_path)["fp32"].parent != first["fp32"].parent
+    assert first["fp32"].parent == cache_root / cache_key(files)
+    assert cache_key([*files[:-1], changed]) != cache_key(files)  # other weights, another folder
 
 
 def test_isa_flags_are_read_from_cpuinfo(tmp_path: Path) -> None:
