@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from channelpulse import __version__
+from channelpulse import __version__, log_redaction
 from channelpulse.config import Settings
 
 COMMANDS = ("stack", "worker", "publish", "demo", "schemas", "train", "retrain", "bench", "models", "lake", "privacy")
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    settings = Settings()
+    log_redaction.install(settings)  # before any client logs: no secret in any log line
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -40,4 +42,4 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return int(args.func(args, Settings()))
+    return int(args.func(args, settings))

@@ -33,6 +33,7 @@ from streams.pipeline.records import BatchResult, RawRecord
 from streams.pipeline.sensor_drift import SensorDriftWatch
 from streams.privacy.forget import forget_user_state
 from streams.privacy.keys import current_pseudonymizer
+from streams.producer_metadata import track_topics
 from streams.reread import deliver_rereads
 from streams.scoring.base import Scorer
 from streams.table_store import store_url
@@ -275,10 +276,10 @@ class WorkerRuntime:
 
     async def load_changelog_metadata(self) -> None:
         """The key-partitioned tables ask the producer which partition a key's changelog record goes
-        to; aiokafka answers only for topics whose metadata it has, so fetch it before the first write."""
+        to; aiokafka answers only for topics in its metadata, so track them before the first write
+        (streams/producer_metadata.py)."""
         producer = self.app.producer._ensure_producer()  # type: ignore[attr-defined]  # no public accessor
-        for table in (self.users, self.sensors):
-            await producer.partitions_for(table.changelog_topic.get_topic_name())
+        await track_topics(producer, [table.changelog_topic.get_topic_name() for table in (self.users, self.sensors)])
         self._metadata_ready = True
 
     async def handle_batch(self, kind: EventKind, events: Sequence[EventT]) -> None:

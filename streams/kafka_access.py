@@ -7,7 +7,9 @@ whom, never the password; otherwise the clients would retry and log the same fai
 A broker that is not reachable at all is not a refusal: the clients wait for it as they always do.
 
 ``aiokafka.conn.create_conn`` is aiokafka's own connection factory (what its client's bootstrap
-calls); it is used here, and only here, because it raises the real cause of a refusal.
+calls), not part of its documented API: :func:`connect` is the one place that calls it (aiokafka is
+pinned in pyproject.toml for it, and tests/integration/test_kafka_access.py runs it against the
+real broker, 4.x and 3.9); it is used because it raises the real cause of a refusal.
 """
 
 from __future__ import annotations
@@ -42,19 +44,29 @@ def bootstrap_addresses(settings: Settings) -> list[tuple[str, int]]:
     return out
 
 
+async def connect(settings: Settings, host: str, port: int, timeout_s: float) -> bool:
+    """Open one aiokafka connection to ``host:port`` with the security settings (TLS handshake, API
+    version negotiation and SASL authentication included) and close it; True when it came up.
+    Raises what refused it (one of :data:`REFUSALS`), or OSError / KafkaError / TimeoutError when
+    nothing answers there."""
+    conn = await create_conn(
+        host, port, client_id="channelpulse-access-check", request_timeout_ms=int(timeout_s * 1000),
+        **KafkaSecurity.of(settings).aiokafka(),
+    )
+    try:
+        return bool(conn.connected())
+    finally:
+        conn.close()
+
+
 async def _refusal(settings: Settings, timeout_s: float) -> BaseException | None:
-    security = KafkaSecurity.of(settings)
     for host, port in bootstrap_addresses(settings):
         try:
-            conn = await create_conn(
-                host, port, client_id="channelpulse-access-check", request_timeout_ms=int(timeout_s * 1000),
-                **security.aiokafka(),
-            )
+            await connect(settings, host, port, timeout_s)
         except REFUSALS as exc:
             return exc
         except (OSError, KafkaError, asyncio.TimeoutError):
             continue  # not reachable now; the next address, or the clients' own retries
-        conn.close()
         return None
     return None
 

@@ -1,4 +1,8 @@
-"""A single-node Apache Kafka broker in KRaft mode, run from the official jars on Maven Central."""
+"""A single-node Apache Kafka broker in KRaft mode, run from the official jars on Maven Central.
+
+Both release lines run: 4.x (the default) and 3.9 (``CHANNELPULSE_KAFKA_VERSION=3.9.1``). They
+differ here only in how the broker logs: 4.x logs with Log4j 2, 3.x with reload4j (Log4j 1), so
+the Maven profile, the logging configuration and the system property naming it follow the line."""
 
 from __future__ import annotations
 
@@ -19,6 +23,14 @@ def jars_dir(settings: Settings) -> Path:
     return settings.cache_dir / f"kafka-{settings.kafka_version}" / "libs"
 
 
+def major_version(settings: Settings) -> int:
+    """The release line of ``settings.kafka_version`` (3 or 4)."""
+    head = settings.kafka_version.split(".", 1)[0]
+    if head not in ("3", "4"):
+        raise StackError(f"CHANNELPULSE_KAFKA_VERSION={settings.kafka_version}: the stack runs Kafka 3.x or 4.x")
+    return int(head)
+
+
 def ensure_jars(settings: Settings) -> Path:
     """Resolve kafka_2.13 and its dependencies from Maven Central into the cache (first use only)."""
     libs = jars_dir(settings)
@@ -30,7 +42,7 @@ def ensure_jars(settings: Settings) -> Path:
     libs.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [
-            "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+            "mvn", "-q", "-B", "-f", str(POM), "-P", f"kafka{major_version(settings)}", "dependency:copy-dependencies",
             f"-Dkafka.version={settings.kafka_version}", f"-DoutputDirectory={libs}",
         ],
         capture_output=True,
@@ -116,6 +128,41 @@ def server_properties(settings: Settings, data_dir: Path, secure: SaslSslListene
     )
 
 
+# The broker's console log: warnings, plus the start-up lines of the broker (4.x: BrokerServer,
+# KafkaRaftServer; 3.x: KafkaServer, BrokerServer).
+LOG4J2 = """\
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.broker.name = kafka.server.BrokerServer
+logger.broker.level = INFO
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = INFO
+"""
+LOG4J1 = """\
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+"""
+
+
+def logging_option(settings: Settings, home: Path) -> str:
+    """Write the broker's logging configuration into ``home``; returns the JVM option that names it."""
+    if major_version(settings) == 4:
+        config = home / "log4j2.properties"
+        config.write_text(LOG4J2)
+        return f"-Dlog4j2.configurationFile={config}"
+    config = home / "log4j.properties"
+    config.write_text(LOG4J1)
+    return f"-Dlog4j.configuration=file:{config}"
+
+
 def java() -> str:
     path = shutil.which("java")
     if path is None:
@@ -141,17 +188,8 @@ def start(settings: Settings, secure: SaslSslListener | None = None) -> ServiceP
     home.mkdir(parents=True, exist_ok=True)
     props = home / "server.properties"
     props.write_text(server_properties(settings, data, secure))
-    log4j = home / "log4j.properties"
-    log4j.write_text(
-        "log4j.rootLogger=WARN, stdout\n"
-        "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
-        "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
-        "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
-        "log4j.logger.kafka.server.KafkaServer=INFO\n"
-        "log4j.logger.kafka.server.BrokerServer=INFO\n"
-    )
     classpath = f"{libs}/*"
-    base = [java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", f"-Dlog4j.configuration=file:{log4j}"]
+    base = [java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", logging_option(settings, home)]
     if not (data / "meta.properties").exists():
         fmt = subprocess.run(
             [*base, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()),

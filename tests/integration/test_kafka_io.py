@@ -1,15 +1,19 @@
-"""The offset look-ups the worker's offset ledger relies on, against the real broker."""
+"""The offset look-ups the worker's offset ledger relies on, against the real broker (kafka-python:
+topic creation, produce, fetch, delete-records, group offset commit and fetch; 4.x and 3.9)."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
 from channelpulse.config import Settings
 from streams.kafka_io import committed_offsets, first_offset_from, publish
+
+pytestmark = pytest.mark.kafka39
 
 
 def fresh_topic(stack: Settings) -> str:

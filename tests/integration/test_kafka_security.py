@@ -1,7 +1,9 @@
 """Secured Kafka: a broker whose clients must speak SASL_SSL (certificates made here, SCRAM users
 created when its storage is formatted), a real `channelpulse worker` scoring and dead-lettering
 through it, and a worker with wrong credentials or an untrusted certificate refused in one line.
-No log line of the worker, the CLI or the broker holds the password."""
+No log line of the worker, the CLI or the broker holds the password. Also run against Kafka 3.9
+(marker kafka39, the CLI and the end-to-end worker: kafka-python's SASL, and Faust's consumer group,
+commits and table changelogs)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
 from channelpulse.config import Settings
+from channelpulse.kafka_security import kafka_python_options
 from infra.stack import kafka
 from infra.stack.process import ServiceProcess, free_port
-from streams.kafka_io import ensure_topics, publish, read_topic
+from streams.kafka_io import committed_offsets, ensure_topics, publish, read_topic
 from streams.sample import SampleStream
 from streams.worker_process import WorkerProcess
 from tests.integration.test_streaming import expected_topic, wait_until
@@ -67,6 +71,15 @@ def outputs(settings: Settings, topic: str) -> list[dict[str, object]]:
     return [json.loads(r.value or b"{}") for r in read_topic(settings, topic, idle_timeout_s=3)]
 
 
+def end_offsets(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, **kafka_python_options(settings))
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return {(tp.topic, tp.partition): offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
 def run_worker(settings: Settings) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
@@ -100,6 +113,7 @@ def test_a_refused_worker_says_why_in_one_line_and_exits_non_zero(
     assert WRONG_PASSWORD not in output and PASSWORD not in output
 
 
+@pytest.mark.kafka39
 def test_the_cli_publishes_and_tails_over_sasl_ssl_without_printing_the_password(
     secure: Settings, tmp_path: Path
 ) -> None:
@@ -122,6 +136,7 @@ def test_the_cli_publishes_and_tails_over_sasl_ssl_without_printing_the_password
         assert PASSWORD not in proc.stdout + proc.stderr
 
 
+@pytest.mark.kafka39
 @pytest.mark.timeout(900)
 def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure: Settings) -> None:
     ensure_topics(secure)
@@ -159,3 +174,9 @@ def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure:
     log = worker.log_path.read_text(errors="replace")
     assert "[worker] consuming" in log
     assert PASSWORD not in log
+    # the commit path: the group committed every input partition up to its end on the way out
+    ends = {tp: end for topic in secure.input_topics for tp, end in end_offsets(secure, topic).items() if end}
+    assert committed_offsets(secure, secure.app_id, ends) == ends
+    # the tables wrote their changelogs (Faust created those topics on this broker)
+    for table in ("user-state", "sensor-windows"):
+        assert sum(end_offsets(secure, f"{secure.app_id}-{table}-changelog").values()) > 0, table

@@ -6,12 +6,16 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import numpy as np
+import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
+from infra.stack import kafka
 from infra.stack import stack as local_stack
+from infra.stack.process import ServiceProcess
 from models import contract
 from streams.kafka_io import ensure_topics, publish, read_topic
 from tests.integration.promql import wait_for_query
@@ -30,6 +34,14 @@ def test_status_reports_every_service_up(stack: Settings) -> None:
     assert info["triton_grpc"] == stack.triton_grpc_url
     assert info["prometheus"] == f"http://127.0.0.1:{stack.prometheus_port}"
     assert info["kafka_up"] and info["triton_up"] and info["prometheus_up"] and info["up"]
+
+
+@pytest.mark.kafka39
+def test_the_broker_runs_the_configured_kafka_release(stack: Settings) -> None:
+    pid = ServiceProcess("kafka", stack.state_dir / "run").pid()
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    assert f"{kafka.jars_dir(stack)}/*" in command
+    assert (kafka.jars_dir(stack) / f"kafka_2.13-{stack.kafka_version}.jar").is_file()
 
 
 def test_a_record_round_trips_through_kafka(stack: Settings) -> None:
@@ -67,7 +79,7 @@ def test_prometheus_scrapes_triton(stack: Settings) -> None:
 
 def test_down_leaves_no_process(stack_settings: Settings) -> None:
     """A second, private stack: up, then down, then none of its processes is left."""
-    from infra.stack.process import ServiceProcess, free_port
+    from infra.stack.process import free_port
 
     other = stack_settings.model_copy(
         update={
