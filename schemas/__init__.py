@@ -1,8 +1,8 @@
 """The wire contract of ChannelPulse: pydantic v2 models of every input event and output record,
 JSON (UTF-8) on the wire.
 
-- :mod:`schemas.events`: the input events (clicks, reviews, social, sensors, catalog).
-- :mod:`schemas.outputs`: the records ChannelPulse publishes (scores, windows, alerts, dead letters).
-- :mod:`schemas.validation`: ``parse_event`` (never raises), ``encode``, ``output_key``.
-- :mod:`schemas.export`: the same contract as JSON Schema files (``channelpulse schemas export DIR``).
+- :mod:`channelpulse.schemas.events`: the input events (clicks, reviews, social, sensors, catalog).
+- :mod:`channelpulse.schemas.outputs`: the records ChannelPulse publishes (scores, windows, alerts, dead letters).
+- :mod:`channelpulse.schemas.validation`: ``parse_event`` (never raises), ``encode``, ``output_key``.
+- :mod:`channelpulse.schemas.export`: the same contract as JSON Schema files (``channelpulse schemas export DIR``).
 """

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from schemas.fields import Channel, EventId, Identifier, Language, Name, Price, Text, Timestamp
+from channelpulse.schemas.fields import Channel, EventId, Identifier, Language, Name, Price, Text, Timestamp
 
 _INPUT_CONFIG = ConfigDict(frozen=True, strict=True, extra="ignore", allow_inf_nan=False)
 """Strict everywhere, except that list fields (``tuple`` in Python, for hashability) also take a

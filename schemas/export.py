@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from schemas.events import EVENT_MODELS
-from schemas.outputs import Alert, AnomalyScore, ChannelWindow, DeadLetter, Recommendation, SentimentScore
+from channelpulse.schemas.events import EVENT_MODELS
+from channelpulse.schemas.outputs import Alert, AnomalyScore, ChannelWindow, DeadLetter, Recommendation, SentimentScore
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

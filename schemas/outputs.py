@@ -2,8 +2,8 @@
 
 Outputs are built by our own code, so they are frozen and FORBID unknown fields (a misspelt
 keyword raises instead of vanishing); numbers must be finite; timestamps must carry a timezone and
-are written as RFC 3339 (``...Z`` for UTC). Serialise them with :func:`schemas.validation.encode`
-and key them with :func:`schemas.validation.output_key`.
+are written as RFC 3339 (``...Z`` for UTC). Serialise them with :func:`channelpulse.schemas.validation.encode`
+and key them with :func:`channelpulse.schemas.validation.output_key`.
 
 Default topics: sentiment ``scores.sentiment``, recommendations ``scores.recommendations``,
 anomalies ``scores.anomalies``, channel windows ``analytics.channels``, alerts ``alerts``,
@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.fields import Channel, EventId, Identifier, Name, Probability
+from channelpulse.schemas.fields import Channel, EventId, Identifier, Name, Probability
 
 _OUTPUT_CONFIG = ConfigDict(
     frozen=True,

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.fields import pattern_meaning
+from channelpulse.schemas.fields import pattern_meaning
 
 MAX_LISTED = 3
 """Most problems spelt out in one reason; the rest are counted."""

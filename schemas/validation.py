@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
-from schemas.events import (
+from channelpulse.schemas.events import (
     EVENT_MODELS,
     CatalogItem,
     ClickEvent,
@@ -23,8 +23,8 @@ from schemas.events import (
     SensorEvent,
     SocialEvent,
 )
-from schemas.outputs import Alert, AnomalyScore, ChannelWindow, DeadLetter, Recommendation, SentimentScore
-from schemas.reasons import describe_validation_error
+from channelpulse.schemas.outputs import Alert, AnomalyScore, ChannelWindow, DeadLetter, Recommendation, SentimentScore
+from channelpulse.schemas.reasons import describe_validation_error
 
 DEFAULT_MAX_BYTES = 65536
 """Default size limit of one payload (``Settings.max_event_bytes`` sets the pipeline's)."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from channelpulse.config import Settings
-from models.anomaly.evaluation import (
+from channelpulse.models.anomaly.evaluation import (
     CorpusResult,
     Detections,
     check_published,
@@ -38,9 +38,9 @@ from models.anomaly.evaluation import (
     replay_windowed_gaussian,
     score_corpus,
 )
-from models.anomaly.nab import PROFILE_NAMES, load_profiles
-from models.anomaly.nab_corpus import load_corpus
-from models.anomaly.online import OnlineDetector, OnlineParams
+from channelpulse.models.anomaly.nab import PROFILE_NAMES, load_profiles
+from channelpulse.models.anomaly.nab_corpus import load_corpus
+from channelpulse.models.anomaly.online import OnlineDetector, OnlineParams
 
 SHORT = {"standard": "standard", "reward_low_FP_rate": "low FP", "reward_low_FN_rate": "low FN"}
 

@@ -31,18 +31,18 @@ import torch
 from tqdm import tqdm
 
 from channelpulse.config import Settings
-from models.recommend.baselines import CooccurrenceRanker, PopularityRanker, TextProfileRanker
-from models.recommend.cooccurrence import item_mass
-from models.recommend.embedding_cache import CachedEmbedder
-from models.recommend.evaluation import Ranker
-from models.recommend.recommender import Recommender
-from models.recommend.refresh import RefreshParams, fit
-from models.recommend.replay import BasketCase, basket_key, evaluate_baskets, leave_last_basket_out
-from models.recommend.retail import load_retail
-from models.recommend.sequences import event_time, user_steps
-from models.recommend.state import UserState
-from models.recommend.text_neighbours import catalog_embeddings, shared_embedder
-from streams.recommend_refresh import TRAIN_PARAMS
+from channelpulse.models.recommend.baselines import CooccurrenceRanker, PopularityRanker, TextProfileRanker
+from channelpulse.models.recommend.cooccurrence import item_mass
+from channelpulse.models.recommend.embedding_cache import CachedEmbedder
+from channelpulse.models.recommend.evaluation import Ranker
+from channelpulse.models.recommend.recommender import Recommender
+from channelpulse.models.recommend.refresh import RefreshParams, fit
+from channelpulse.models.recommend.replay import BasketCase, basket_key, evaluate_baskets, leave_last_basket_out
+from channelpulse.models.recommend.retail import load_retail
+from channelpulse.models.recommend.sequences import event_time, user_steps
+from channelpulse.models.recommend.state import UserState
+from channelpulse.models.recommend.text_neighbours import catalog_embeddings, shared_embedder
+from channelpulse.streams.recommend_refresh import TRAIN_PARAMS
 
 
 def per_order_cases(events: Sequence[Mapping[str, Any]], split: datetime, max_history: int) -> list[BasketCase]:

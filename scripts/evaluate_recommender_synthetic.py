@@ -18,14 +18,14 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from models.recommend.baselines import CooccurrenceRanker, PopularityRanker, TextProfileRanker
-from models.recommend.cooccurrence import item_users
-from models.recommend.evaluation import Case, Ranker, evaluate, leave_last_out
-from models.recommend.recommender import Recommender
-from models.recommend.sequences import user_steps, vocabulary
-from models.recommend.synthetic import generate_clicks
-from models.recommend.text_neighbours import catalog_embeddings, shared_embedder
-from models.recommend.training import TrainParams, fit_tables
+from channelpulse.models.recommend.baselines import CooccurrenceRanker, PopularityRanker, TextProfileRanker
+from channelpulse.models.recommend.cooccurrence import item_users
+from channelpulse.models.recommend.evaluation import Case, Ranker, evaluate, leave_last_out
+from channelpulse.models.recommend.recommender import Recommender
+from channelpulse.models.recommend.sequences import user_steps, vocabulary
+from channelpulse.models.recommend.synthetic import generate_clicks
+from channelpulse.models.recommend.text_neighbours import catalog_embeddings, shared_embedder
+from channelpulse.models.recommend.training import TrainParams, fit_tables
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from channelpulse.config import Settings
-from models.sentiment.corpus import load_corpus
-from models.sentiment.data import TextDataset
-from models.sentiment.evaluate import evaluate_domains
+from channelpulse.models.sentiment.corpus import load_corpus
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.evaluate import evaluate_domains
 
 TARGETS = {  # issue 9
     ("sst2", "binary_accuracy"): 0.90,

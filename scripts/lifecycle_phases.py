@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from channelpulse.config import REPO_ROOT, Settings
-from models.drift.compare import compare_window
-from models.drift.profile import ReferenceProfile, prediction_scores
-from models.retrain.decision import paired_win_rate
-from models.retrain.feedback import eval_split
-from models.retrain.trainers import SentimentTrainer, metrics_of
-from models.sentiment.classifier import load_classifier, predict_texts
-from models.sentiment.corpus import AMAZON_FILE, MOVIE_FILE, Corpus, load_corpus
-from models.sentiment.data import TextDataset, load_vader
-from models.sentiment.evaluate import classification_metrics
+from channelpulse.models.drift.compare import compare_window
+from channelpulse.models.drift.profile import ReferenceProfile, prediction_scores
+from channelpulse.models.retrain.decision import paired_win_rate
+from channelpulse.models.retrain.feedback import eval_split
+from channelpulse.models.retrain.trainers import SentimentTrainer, metrics_of
+from channelpulse.models.sentiment.classifier import load_classifier, predict_texts
+from channelpulse.models.sentiment.corpus import AMAZON_FILE, MOVIE_FILE, Corpus, load_corpus
+from channelpulse.models.sentiment.data import TextDataset, load_vader
+from channelpulse.models.sentiment.evaluate import classification_metrics
 
 SERVED = REPO_ROOT / "models" / "repository" / "sentiment" / "2"
 WINDOW = 200

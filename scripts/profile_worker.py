@@ -24,11 +24,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from channelpulse.config import Settings
-from infra.stack import stack
-from infra.stack.process import free_port
-from streams.kafka_io import ensure_topics, publish
-from streams.sample import SampleStream, malformed_variants
-from streams.worker_process import WorkerProcess
+from channelpulse.infra.stack import stack
+from channelpulse.infra.stack.process import free_port
+from channelpulse.streams.kafka_io import ensure_topics, publish
+from channelpulse.streams.sample import SampleStream, malformed_variants
+from channelpulse.streams.worker_process import WorkerProcess
 
 IDLE_FRAMES = ("EpollSelector.select", "_PollLikeSelector.select", "_worker (concurrent/futures/thread.py",
                "Thread.run (threading.py")

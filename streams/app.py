@@ -17,27 +17,27 @@ from faust.types import TP, EventT
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import KafkaSecurity
-from schemas.events import EventKind
-from streams import metrics
-from streams.commit_barrier import CommitBarrier, faust_commit
-from streams.delivery import OffsetLedger, Verdict
-from streams.kafka_io import committed_offsets, durability_configs, first_offset_from
-from streams.lake.commit_hold import LakeCommitHold
-from streams.lake.writer import LakeWriter
-from streams.outputs import OutputProducer, dead_letter_of
-from streams.pipeline.analytics import ChannelAnalytics
-from streams.pipeline.drift import DriftWatch, repository_profiles
-from streams.pipeline.isolation import process_isolating
-from streams.pipeline.processor import Processor, topic_kind
-from streams.pipeline.records import BatchResult, RawRecord
-from streams.pipeline.sensor_drift import SensorDriftWatch
-from streams.privacy.forget import forget_user_state
-from streams.privacy.keys import current_pseudonymizer
-from streams.producer_metadata import track_topics
-from streams.reread import deliver_rereads
-from streams.scoring.base import Scorer
-from streams.table_store import store_url
-from streams.timers import LagReporter, Ticks
+from channelpulse.schemas.events import EventKind
+from channelpulse.streams import metrics
+from channelpulse.streams.commit_barrier import CommitBarrier, faust_commit
+from channelpulse.streams.delivery import OffsetLedger, Verdict
+from channelpulse.streams.kafka_io import committed_offsets, durability_configs, first_offset_from
+from channelpulse.streams.lake.commit_hold import LakeCommitHold
+from channelpulse.streams.lake.writer import LakeWriter
+from channelpulse.streams.outputs import OutputProducer, dead_letter_of
+from channelpulse.streams.pipeline.analytics import ChannelAnalytics
+from channelpulse.streams.pipeline.drift import DriftWatch, repository_profiles
+from channelpulse.streams.pipeline.isolation import process_isolating
+from channelpulse.streams.pipeline.processor import Processor, topic_kind
+from channelpulse.streams.pipeline.records import BatchResult, RawRecord
+from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
+from channelpulse.streams.privacy.forget import forget_user_state
+from channelpulse.streams.privacy.keys import current_pseudonymizer
+from channelpulse.streams.producer_metadata import track_topics
+from channelpulse.streams.reread import deliver_rereads
+from channelpulse.streams.scoring.base import Scorer
+from channelpulse.streams.table_store import store_url
+from channelpulse.streams.timers import LagReporter, Ticks
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.timer(interval=settings.drift_tick_s)(runtime.ticks.drift_cooldowns)
     if settings.recommender_refresh_s > 0:  # learning from the stream (streams/recommend_refresh.py)
         # imported here: it brings torch, seconds of start-up a worker that does not learn never needs
-        from streams.recommend_refresh import RecommenderRefresher
+        from channelpulse.streams.recommend_refresh import RecommenderRefresher
 
         refresher = RecommenderRefresher(settings, runtime.lake.flush)
         app.timer(interval=settings.recommender_refresh_s, on_leader=True)(refresher.tick)

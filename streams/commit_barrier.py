@@ -21,7 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalGenerationError, Rebalance
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from faust.types import TP
 
-from streams import metrics
+from channelpulse.streams import metrics
 
 log = logging.getLogger(__name__)
 

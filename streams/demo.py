@@ -23,11 +23,11 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from channelpulse.config import Settings
+from channelpulse.infra.stack import prometheus, stack, triton
+from channelpulse.infra.stack.process import port_is_open
 from channelpulse.kafka_security import kafka_python_options
-from infra.stack import prometheus, stack, triton
-from infra.stack.process import port_is_open
-from models.analytics.surge import SurgeParams
-from streams.sample import MARKETS_CHANNEL, SurgePlan
+from channelpulse.models.analytics.surge import SurgeParams
+from channelpulse.streams.sample import MARKETS_CHANNEL, SurgePlan
 
 QUIET_S = 30.0
 

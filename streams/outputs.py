@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from channelpulse.config import Settings
-from schemas.outputs import DeadLetter
-from schemas.validation import encode
-from streams import metrics
-from streams.pipeline.records import Emit, RawRecord, utcnow
+from channelpulse.schemas.outputs import DeadLetter
+from channelpulse.schemas.validation import encode
+from channelpulse.streams import metrics
+from channelpulse.streams.pipeline.records import Emit, RawRecord, utcnow
 
 
 class Producer(Protocol):

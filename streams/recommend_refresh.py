@@ -25,14 +25,14 @@ from kafka import KafkaConsumer, TopicPartition
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import kafka_python_options
-from models.contract import RECOMMENDER_MODEL
-from models.recommend.embedding_cache import CachedEmbedder
-from models.recommend.recommender import ScoringParams
-from models.recommend.refresh import RefreshParams, refresh
-from models.recommend.text_neighbours import item_text, shared_embedder
-from models.recommend.training import TrainParams
-from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
-from streams.lake.reader import read_lake
+from channelpulse.models.contract import RECOMMENDER_MODEL
+from channelpulse.models.recommend.embedding_cache import CachedEmbedder
+from channelpulse.models.recommend.recommender import ScoringParams
+from channelpulse.models.recommend.refresh import RefreshParams, refresh
+from channelpulse.models.recommend.text_neighbours import item_text, shared_embedder
+from channelpulse.models.recommend.training import TrainParams
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.streams.lake.reader import read_lake
 
 log = logging.getLogger(__name__)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from channelpulse.config import Settings
-from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
-from models.retrain.decision import PromotionPolicy
-from models.retrain.job import RetrainJob
-from models.retrain.run import run_retrain
-from models.retrain.trainers import TRAINERS
-from schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
-from streams.lake import lake_reader
-from streams.retrainer import Handler, ServedVersion
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.models.retrain.decision import PromotionPolicy
+from channelpulse.models.retrain.job import RetrainJob
+from channelpulse.models.retrain.run import run_retrain
+from channelpulse.models.retrain.trainers import TRAINERS
+from channelpulse.schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
+from channelpulse.streams.lake import lake_reader
+from channelpulse.streams.retrainer import Handler, ServedVersion
 
 
 def registry_for(settings: Settings) -> ModelRegistry:

@@ -22,12 +22,12 @@ from pydantic import ValidationError
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import kafka_python_options
-from models.retrain.admission import Ask, Dropped, GatePolicy, RetrainGate
-from schemas.lifecycle import ModelUpdate, RetrainRequest
-from schemas.outputs import DeadLetter
-from schemas.validation import encode
-from streams import metrics
-from streams.kafka_io import ensure_topics, producer
+from channelpulse.models.retrain.admission import Ask, Dropped, GatePolicy, RetrainGate
+from channelpulse.schemas.lifecycle import ModelUpdate, RetrainRequest
+from channelpulse.schemas.outputs import DeadLetter
+from channelpulse.schemas.validation import encode
+from channelpulse.streams import metrics
+from channelpulse.streams.kafka_io import ensure_topics, producer
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from channelpulse.config import Settings
-from models.recommend.synthetic import SAMPLE_ITEMS, SAMPLE_SEED, generate_clicks
+from channelpulse.models.recommend.synthetic import SAMPLE_ITEMS, SAMPLE_SEED, generate_clicks
 
 CHANNELS = ("web", "app", "partner:acme", "social:twitter", "social:reddit", "iot:plant-7")
 NETWORKS = ("twitter", "reddit", "mastodon")

@@ -11,11 +11,11 @@ from typing import Protocol
 from faust.types import TP
 
 from channelpulse.config import Settings
-from streams import metrics
-from streams.delivery import OffsetLedger
-from streams.outputs import OutputProducer
-from streams.pipeline.drift import DriftWatch
-from streams.pipeline.records import utcnow
+from channelpulse.streams import metrics
+from channelpulse.streams.delivery import OffsetLedger
+from channelpulse.streams.outputs import OutputProducer
+from channelpulse.streams.pipeline.drift import DriftWatch
+from channelpulse.streams.pipeline.records import utcnow
 
 
 class Ticks:

@@ -8,15 +8,15 @@ import sys
 import faust
 
 from channelpulse.config import Settings
+from channelpulse.models import contract
+from channelpulse.streams import metrics
+from channelpulse.streams.app import make_app
+from channelpulse.streams.kafka_access import KafkaAccessError, check_access
+from channelpulse.streams.kafka_io import ensure_topics
+from channelpulse.streams.privacy.keys import MissingPseudonymKey, require_key
+from channelpulse.streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
+from channelpulse.streams.scoring.triton import TritonScorer
 from channelpulse.triton_tls import triton_grpc_options
-from models import contract
-from streams import metrics
-from streams.app import make_app
-from streams.kafka_access import KafkaAccessError, check_access
-from streams.kafka_io import ensure_topics
-from streams.privacy.keys import MissingPseudonymKey, require_key
-from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, served_batch_limits
-from streams.scoring.triton import TritonScorer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from channelpulse.config import REPO_ROOT, Settings
-from infra.stack import stack as local_stack
+from channelpulse.infra.stack import stack as local_stack
 from tests.stacks import on_free_ports
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port
+from channelpulse.infra.stack.process import free_port
 
 
 def on_free_ports(state_dir: Path, **updates: Any) -> Settings:

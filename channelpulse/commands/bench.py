@@ -11,8 +11,8 @@ from channelpulse.config import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from streams.bench.options import DEFAULT_RATES, QUICK_DURATION_S
-    from streams.bench.workload import PIPELINES
+    from channelpulse.bench.options import DEFAULT_RATES, QUICK_DURATION_S
+    from channelpulse.bench.workload import PIPELINES
 
     parser = sub.add_parser(
         "bench",
@@ -69,19 +69,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.bench.options import DEFAULT_RATES, QUICK_DURATION_S, BenchOptions
-    from streams.bench.rates import parse_rates
+    from channelpulse.bench.options import DEFAULT_RATES, QUICK_DURATION_S, BenchOptions
+    from channelpulse.bench.rates import parse_rates
 
     command = "channelpulse " + shlex.join(sys.argv[1:])
     duration = args.duration if args.duration is not None else (QUICK_DURATION_S if args.quick else 15.0)
     if args.model_speed:
-        from streams.bench.model_speed import run_model_speed
+        from channelpulse.bench.model_speed import run_model_speed
 
         run_model_speed(
             settings, args.out, quick=args.quick, command=command, model_dir=args.model_dir, threads=args.threads
         )
         return 0
-    from streams.bench.runner import run_bench
+    from channelpulse.bench.runner import run_bench
 
     try:
         options = BenchOptions(

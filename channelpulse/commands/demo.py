@@ -29,6 +29,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.demo import run_demo
+    from channelpulse.streams.demo import run_demo
 
     return run_demo(settings, args.events, args.rate, args.keep_running, args.window_s)

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from channelpulse.config import Settings
-from streams.lake import apply_retention, lake_stats
+from channelpulse.streams.lake import apply_retention, lake_stats
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from channelpulse.config import Settings
-from models.registry import ModelRegistry, ModelRepository, RegistryError, TritonHttpControl
+from channelpulse.models.registry import ModelRegistry, ModelRepository, RegistryError, TritonHttpControl
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def request_state_erasure(settings: Settings, user_id: str) -> tuple[int, int]:
     """Publish the erasure request keyed by the user id; returns its (partition, offset)."""
-    from streams.kafka_io import ensure_topics, producer
+    from channelpulse.streams.kafka_io import ensure_topics, producer
 
     ensure_topics(settings)  # the request topic must be partitioned like the inputs, not auto-created
     prod = producer(settings)
@@ -56,8 +56,8 @@ def request_state_erasure(settings: Settings, user_id: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.lake import erase_rows
-    from streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers
+    from channelpulse.streams.lake import erase_rows
+    from channelpulse.streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers
 
     try:
         pseudonyms = {p.pseudonym(args.user_id) for p in all_pseudonymizers(settings)}

@@ -62,7 +62,7 @@ def _key_of(line: bytes) -> bytes | None:
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     from collections.abc import Iterable
 
-    from streams.kafka_io import ensure_topics, producer
+    from channelpulse.streams.kafka_io import ensure_topics, producer
 
     ensure_topics(settings)
     prod = producer(settings)
@@ -81,7 +81,7 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
                 if line.strip()
             ]
         else:
-            from streams.sample import SampleStream
+            from channelpulse.streams.sample import SampleStream
 
             stream = SampleStream(settings, seed=args.seed, malformed_share=args.malformed)
             setup = [(r.topic, r.key, r.value) for r in stream.catalog_records()]
@@ -107,7 +107,7 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_tail(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.kafka_io import read_topic
+    from channelpulse.streams.kafka_io import read_topic
 
     seen = 0
     try:

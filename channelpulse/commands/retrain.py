@@ -31,9 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_retrain_request(args: argparse.Namespace, settings: Settings) -> int:
-    from schemas.lifecycle import RetrainRequest, now_utc
-    from schemas.validation import encode
-    from streams.kafka_io import ensure_topics, publish
+    from channelpulse.schemas.lifecycle import RetrainRequest, now_utc
+    from channelpulse.schemas.validation import encode
+    from channelpulse.streams.kafka_io import ensure_topics, publish
 
     ensure_topics(settings)
     request = RetrainRequest(
@@ -49,7 +49,7 @@ def run_retrain_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_retrainer_process(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.retrain_handler import retrain_handler, served_version
-    from streams.retrainer import run_retrainer
+    from channelpulse.streams.retrain_handler import retrain_handler, served_version
+    from channelpulse.streams.retrainer import run_retrainer
 
     return run_retrainer(settings, retrain_handler(settings), served_version(settings))

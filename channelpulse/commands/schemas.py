@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from channelpulse.config import Settings
-from schemas.export import export_json_schemas
+from channelpulse.schemas.export import export_json_schemas
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

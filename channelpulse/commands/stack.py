@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from infra.stack import stack  # the local-dev stack, imported only by this command
-    from infra.stack.process import StackError
+    from channelpulse.infra.stack import stack  # the local-dev stack, imported only by this command
+    from channelpulse.infra.stack.process import StackError
 
     if args.action == "up":
         try:

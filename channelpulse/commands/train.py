@@ -21,7 +21,7 @@ Trainer: TypeAlias = "Callable[[argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def register_sentiment(models: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from models.sentiment.recipe_config import FineTuneConfig, MixConfig
+    from channelpulse.models.sentiment.recipe_config import FineTuneConfig, MixConfig
 
     tune, mix = FineTuneConfig(), MixConfig()
     parser = models.add_parser(
@@ -128,7 +128,7 @@ def register_recommender(models: argparse._SubParsersAction[argparse.ArgumentPar
         "(.jsonl, .json or .parquet, wire format), else the synthetic stream of models/recommend/synthetic.py "
         "(defaults: the stream version 1 was trained on). See docs/models.md.",
     )
-    from models.recommend import synthetic
+    from channelpulse.models.recommend import synthetic
 
     parser.add_argument("--out", type=Path, required=True, metavar="VERSION_DIR",
                         help="version folder to write (created; files of the same name are replaced)")
@@ -177,10 +177,10 @@ def _arguments(args: argparse.Namespace) -> dict[str, object]:
 def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
-    from models.sentiment.corpus import load_corpus
-    from models.sentiment.distributed import process_group
-    from models.sentiment.recipe import train_classifier_version
-    from models.sentiment.recipe_config import FineTuneConfig, MixConfig
+    from channelpulse.models.sentiment.corpus import load_corpus
+    from channelpulse.models.sentiment.distributed import process_group
+    from channelpulse.models.sentiment.recipe import train_classifier_version
+    from channelpulse.models.sentiment.recipe_config import FineTuneConfig, MixConfig
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -211,8 +211,8 @@ def run_sentiment(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_sentiment_head(args: argparse.Namespace, settings: Settings) -> int:
-    from models.sentiment.data import TextDataset, load_dataset, split
-    from models.sentiment.training import TrainConfig, train_version
+    from channelpulse.models.sentiment.data import TextDataset, load_dataset, split
+    from channelpulse.models.sentiment.training import TrainConfig, train_version
 
     try:
         config = TrainConfig(
@@ -255,10 +255,10 @@ def run_sentiment_head(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_recommender(args: argparse.Namespace, settings: Settings) -> int:
-    from models.recommend.records import load_records
-    from models.recommend.synthetic import generate_clicks
-    from models.recommend.text_neighbours import shared_embedder
-    from models.recommend.training import train_version
+    from channelpulse.models.recommend.records import load_records
+    from channelpulse.models.recommend.synthetic import generate_clicks
+    from channelpulse.models.recommend.text_neighbours import shared_embedder
+    from channelpulse.models.recommend.training import train_version
 
     data: dict[str, object]
     try:
@@ -269,7 +269,7 @@ def run_recommender(args: argparse.Namespace, settings: Settings) -> int:
             data = {"files": [{"path": p.name, "sha256": _sha256(p)} for p in (args.clicks, args.catalog)]}
         else:
             catalog, clicks = generate_clicks(args.users, args.items, args.events, args.seed)
-            data = {"generator": "models.recommend.synthetic.generate_clicks", "seed": args.seed,
+            data = {"generator": "channelpulse.models.recommend.synthetic.generate_clicks", "seed": args.seed,
                     "n_users": args.users, "n_items": args.items, "n_events": args.events}
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.worker import run_worker
+    from channelpulse.streams.worker import run_worker
 
     update = {}
     if args.metrics_port:

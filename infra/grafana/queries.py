@@ -1,6 +1,6 @@
 """The PromQL that the dashboards and alert rules run, and the series names they may use.
 
-Worker metric names come from :data:`streams.metrics.METRIC_NAMES`; Triton's own are listed here
+Worker metric names come from :data:`channelpulse.streams.metrics.METRIC_NAMES`; Triton's own are listed here
 (Triton 2.51, the server of the pytriton wheel and of the ``24.10-py3`` image). Tests check every
 query against these lists (unit) and against what a live worker and Triton really export
 (integration).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from channelpulse.config import Settings
-from infra.stack.process import ServiceProcess, StackError, port_is_open
+from channelpulse.infra.stack.process import ServiceProcess, StackError, port_is_open
 
 POM = Path(__file__).resolve().parent.parent / "kafka" / "pom.xml"
 

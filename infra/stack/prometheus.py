@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from channelpulse.config import Settings
-from infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
+from channelpulse.infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
 
 RULES = Path(__file__).resolve().parent.parent / "prometheus" / "alerts.yml"
 

@@ -6,8 +6,8 @@ import shutil
 from typing import Any
 
 from channelpulse.config import Settings
-from infra.stack import kafka, prometheus, triton
-from infra.stack.process import ServiceProcess, StackError, port_is_open
+from channelpulse.infra.stack import kafka, prometheus, triton
+from channelpulse.infra.stack.process import ServiceProcess, StackError, port_is_open
 
 SERVICES = ("kafka", "triton", "prometheus")
 

@@ -14,7 +14,7 @@ import sysconfig
 from pathlib import Path
 
 from channelpulse.config import REPO_ROOT, Settings
-from infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
+from channelpulse.infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
 
 
 def pytriton_dir() -> Path:

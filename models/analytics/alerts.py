@@ -1,4 +1,4 @@
-"""Alert records (dicts with the fields of ``schemas.outputs.Alert``) and the sensor-anomaly alert.
+"""Alert records (dicts with the fields of ``channelpulse.schemas.outputs.Alert``) and the sensor-anomaly alert.
 
 Alert ids are stable (built from what the alert is about, never from a clock or a counter), so a
 replayed or re-processed input raises the same id again and consumers can de-duplicate on it.
@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from models.anomaly.episodes import EpisodeTracker
+from channelpulse.models.anomaly.episodes import EpisodeTracker
 
 MAX_ID_LENGTH = 128
 NEGATIVE_SENTIMENT_SPIKE = "negative_sentiment_spike"

@@ -1,6 +1,6 @@
 """Negative-sentiment surge alerts: one alert when a channel's negative share jumps above its own baseline.
 
-For each closed window (a dict from :class:`~models.analytics.windows.ChannelWindows`) with at least
+For each closed window (a dict from :class:`~channelpulse.models.analytics.windows.ChannelWindows`) with at least
 ``min_events`` sentiment events (reviews + social posts), the window's negative share ``p`` is
 compared with the channel's baseline ``b`` (an EWMA of the negative share of its past qualifying
 windows). A surge needs all of:
@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from models.analytics.alerts import NEGATIVE_SENTIMENT_SPIKE, alert_id
+from channelpulse.models.analytics.alerts import NEGATIVE_SENTIMENT_SPIKE, alert_id
 
 
 @dataclass(frozen=True)

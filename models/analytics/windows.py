@@ -7,7 +7,7 @@ a quiet channel's window still closes when other channels move time on. An event
 already closed is dropped and counted in ``late_dropped``. :meth:`ChannelWindows.flush` closes windows
 by processing time (a timer) or, without an argument, all of them (shutdown, end of a replay).
 
-A closed window is a dict with the fields of ``schemas.outputs.ChannelWindow``: ``channel``,
+A closed window is a dict with the fields of ``channelpulse.schemas.outputs.ChannelWindow``: ``channel``,
 ``window_start``/``window_end`` (aware UTC datetimes), ``counts`` by kind (clicks, reviews, social,
 sensors), ``actions`` (view, click, add_to_cart, purchase), ``conversion`` = purchases / views (None
 without views), ``sentiment_mean`` and ``negative_share`` over reviews and social posts (None without
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.analytics.observations import ACTIONS, EPOCH, KINDS, Observation, epoch_us
+from channelpulse.models.analytics.observations import ACTIONS, EPOCH, KINDS, Observation, epoch_us
 
 COUNT_KEYS = {"click": "clicks", "review": "reviews", "social": "social", "sensor": "sensors"}
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.anomaly.baseline import windowed_gaussian_scores
-from models.anomaly.detector import AnomalyDetector, DetectorParams
-from models.anomaly.nab import (
+from channelpulse.models.anomaly.baseline import windowed_gaussian_scores
+from channelpulse.models.anomaly.detector import AnomalyDetector, DetectorParams
+from channelpulse.models.anomaly.nab import (
     NabFileScore,
     NabProfile,
     normalise,
@@ -36,8 +36,8 @@ from models.anomaly.nab import (
     sweep_file,
     total,
 )
-from models.anomaly.nab_corpus import NabSeries
-from models.anomaly.online import OnlineDetector
+from channelpulse.models.anomaly.nab_corpus import NabSeries
+from channelpulse.models.anomaly.online import OnlineDetector
 
 NAB_SCORE_DECIMALS = 12
 WINDOWED_GAUSSIAN_FLAG_THRESHOLD = 1.0

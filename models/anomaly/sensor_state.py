@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from models.anomaly.episodes import EpisodeTracker
+from channelpulse.models.anomaly.episodes import EpisodeTracker
 
 FORMAT = "channelpulse.sensor-state/2"
 

@@ -6,10 +6,17 @@
 while a shift lasts, escalation to a stronger shift). See docs/lifecycle.md.
 """
 
-from models.drift.compare import WindowStatistics, compare_window
-from models.drift.monitor import DriftMonitor, DriftReport
-from models.drift.profile import PROFILE_FILE, ReferenceProfile, prediction_scores
-from models.drift.trigger import Episode, RetrainTrigger, TriggerPolicy, TriggerRequest, TriggerState, evidence
+from channelpulse.models.drift.compare import WindowStatistics, compare_window
+from channelpulse.models.drift.monitor import DriftMonitor, DriftReport
+from channelpulse.models.drift.profile import PROFILE_FILE, ReferenceProfile, prediction_scores
+from channelpulse.models.drift.trigger import (
+    Episode,
+    RetrainTrigger,
+    TriggerPolicy,
+    TriggerRequest,
+    TriggerState,
+    evidence,
+)
 
 __all__ = [
     "PROFILE_FILE",

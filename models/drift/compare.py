@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from models.drift.profile import ReferenceProfile
-from models.drift.statistics import category_test, histogram_test, ks_against_quantiles, psi
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.drift.statistics import category_test, histogram_test, ks_against_quantiles, psi
 
 
 @dataclass(frozen=True)

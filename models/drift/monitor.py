@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from models.drift.compare import WindowStatistics, compare_window
-from models.drift.profile import ReferenceProfile, prediction_scores
-from models.drift.trigger import RetrainTrigger, TriggerPolicy, TriggerRequest
+from channelpulse.models.drift.compare import WindowStatistics, compare_window
+from channelpulse.models.drift.profile import ReferenceProfile, prediction_scores
+from channelpulse.models.drift.trigger import RetrainTrigger, TriggerPolicy, TriggerRequest
 
 DEFAULT_WINDOW = 500
 DEFAULT_ALPHA = 0.01
@@ -33,7 +33,7 @@ class DriftReport:
     state: str
     drift_streak: int
     request: TriggerRequest | None
-    """The retrain request this window made (see models.drift.trigger), if any."""
+    """The retrain request this window made (see channelpulse.models.drift.trigger), if any."""
     episode: int | None
     """Number of the drift episode open after this window (None: none is)."""
 

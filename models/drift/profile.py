@@ -39,7 +39,7 @@ DEFAULT_SEED = 20240501
 
 def prediction_scores(probs: np.ndarray) -> np.ndarray:
     """The scalar score a histogram is kept of: ``p[last class] - p[first class]`` in [-1, 1]
-    (for sentiment: p(positive) - p(negative), see models.sentiment.labels.score_from_probs)."""
+    (for sentiment: p(positive) - p(negative), see channelpulse.models.sentiment.labels.score_from_probs)."""
     p = np.asarray(probs, dtype=np.float64)
     return np.clip(p[:, -1] - p[:, 0], -1.0, 1.0) if p.shape[1] > 1 else p[:, 0]
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from models.recommend.ranking import history_indices, mask_items, top_k
-from models.recommend.sequences import Steps
+from channelpulse.models.recommend.ranking import history_indices, mask_items, top_k
+from channelpulse.models.recommend.sequences import Steps
 
 
 def event_counts(steps: Sequence[Steps], n_items: int) -> np.ndarray:

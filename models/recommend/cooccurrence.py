@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.recommend.sequences import Steps
+from channelpulse.models.recommend.sequences import Steps
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.recommend.text_neighbours import Embedder
+from channelpulse.models.recommend.text_neighbours import Embedder
 
 
 def text_key(text: str) -> str:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from models.recommend.actions import ADD_TO_CART, CLICK, PURCHASE
-from models.recommend.sequences import events_by_user
-from models.recommend.state import DEFAULT_MAX_HISTORY, UserState
+from channelpulse.models.recommend.actions import ADD_TO_CART, CLICK, PURCHASE
+from channelpulse.models.recommend.sequences import events_by_user
+from channelpulse.models.recommend.state import DEFAULT_MAX_HISTORY, UserState
 
 TARGET_ACTIONS = frozenset({CLICK, ADD_TO_CART, PURCHASE})
 

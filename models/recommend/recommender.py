@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from models.recommend.artifacts import ItemTables, load_tables
-from models.recommend.ranking import history_indices, mask_items, top_k
+from channelpulse.models.recommend.artifacts import ItemTables, load_tables
+from channelpulse.models.recommend.ranking import history_indices, mask_items, top_k
 
 
 @dataclass(frozen=True)

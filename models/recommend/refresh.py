@@ -30,13 +30,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from models.recommend.artifacts import ItemTables, save_tables
-from models.recommend.recommender import Recommender
-from models.recommend.replay import BasketCase, evaluate_baskets, leave_last_basket_out
-from models.recommend.sequences import event_time
-from models.recommend.text_neighbours import Embedder, catalog_embeddings
-from models.recommend.training import TrainParams, fit_tables
-from models.registry import ModelRegistry, RegistryError
+from channelpulse.models.recommend.artifacts import ItemTables, save_tables
+from channelpulse.models.recommend.recommender import Recommender
+from channelpulse.models.recommend.replay import BasketCase, evaluate_baskets, leave_last_basket_out
+from channelpulse.models.recommend.sequences import event_time
+from channelpulse.models.recommend.text_neighbours import Embedder, catalog_embeddings
+from channelpulse.models.recommend.training import TrainParams, fit_tables
+from channelpulse.models.registry import ModelRegistry, RegistryError
 
 SOURCE = "stream-refresh"
 """``meta.json`` ``source`` of versions learned from the stream by :func:`refresh`."""

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models.recommend.evaluation import Ranker
-from models.recommend.sequences import event_time, events_by_user
-from models.recommend.state import DEFAULT_MAX_HISTORY, UserState
+from channelpulse.models.recommend.evaluation import Ranker
+from channelpulse.models.recommend.sequences import event_time, events_by_user
+from channelpulse.models.recommend.state import DEFAULT_MAX_HISTORY, UserState
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.recommend.actions import PURCHASE
+from channelpulse.models.recommend.actions import PURCHASE
 
 LONDON = ZoneInfo("Europe/London")
 NON_PRODUCT = frozenset({"POST", "DOT", "M", "C2", "BANK CHARGES", "PADS", "D", "S", "B", "CRUK", "AMAZONFEE"})

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from models.recommend.actions import action_weight
+from channelpulse.models.recommend.actions import action_weight
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.recommend.actions import PURCHASE
+from channelpulse.models.recommend.actions import PURCHASE
 
 DEFAULT_MAX_HISTORY = 20
 DEFAULT_MAX_PURCHASED = 500

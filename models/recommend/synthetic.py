@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from models.recommend.actions import ADD_TO_CART, CLICK, PURCHASE, VIEW
-from models.recommend.synthetic_vocab import (
+from channelpulse.models.recommend.actions import ADD_TO_CART, CLICK, PURCHASE, VIEW
+from channelpulse.models.recommend.synthetic_vocab import (
     CATEGORIES,
     CHANNELS,
     FILLERS,

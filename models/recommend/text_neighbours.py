@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.recommend.cooccurrence import Coo
+from channelpulse.models.recommend.cooccurrence import Coo
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
 
@@ -30,7 +30,7 @@ def item_text(item: Mapping[str, Any]) -> str:
 def shared_embedder(checkpoint: str | None = None) -> Embedder:
     """The project's shared sentence encoder (models/text/encoder.py); ``checkpoint`` defaults to
     CHANNELPULSE_ENCODER_CHECKPOINT, else the packaged all-MiniLM-L6-v2."""
-    from models.text.encoder import shared_encoder
+    from channelpulse.models.text.encoder import shared_encoder
 
     return shared_encoder(checkpoint).encode
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from models.recommend.artifacts import ItemTables, save_tables
-from models.recommend.baselines import PopularityRanker
-from models.recommend.cooccurrence import (
+from channelpulse.models.recommend.artifacts import ItemTables, save_tables
+from channelpulse.models.recommend.baselines import PopularityRanker
+from channelpulse.models.recommend.cooccurrence import (
     Coo,
     item_mass,
     item_users,
@@ -27,10 +27,10 @@ from models.recommend.cooccurrence import (
     sequence_cooccurrence,
     top_n,
 )
-from models.recommend.evaluation import evaluate, leave_last_out
-from models.recommend.recommender import Recommender, ScoringParams
-from models.recommend.sequences import Decay, event_time, user_steps, vocabulary
-from models.recommend.text_neighbours import (
+from channelpulse.models.recommend.evaluation import evaluate, leave_last_out
+from channelpulse.models.recommend.recommender import Recommender, ScoringParams
+from channelpulse.models.recommend.sequences import Decay, event_time, user_steps, vocabulary
+from channelpulse.models.recommend.text_neighbours import (
     Embedder,
     borrow_neighbours,
     catalog_embeddings,

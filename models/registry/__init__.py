@@ -5,11 +5,11 @@ policy), :class:`TritonHttpControl` the thin HTTP adapter (load a model, check a
 :class:`ModelRegistry` puts them together with the served-history file. See docs/lifecycle.md.
 """
 
-from models.registry.history import HISTORY_FILE, ServedHistory
-from models.registry.pbtxt import VersionPolicy, parse_version_policy, with_specific_versions
-from models.registry.registry import ModelRegistry, RolloutResult
-from models.registry.repository import ModelRepository, RegistryError, VersionInfo
-from models.registry.triton_control import ModelControl, TritonControlError, TritonHttpControl
+from channelpulse.models.registry.history import HISTORY_FILE, ServedHistory
+from channelpulse.models.registry.pbtxt import VersionPolicy, parse_version_policy, with_specific_versions
+from channelpulse.models.registry.registry import ModelRegistry, RolloutResult
+from channelpulse.models.registry.repository import ModelRepository, RegistryError, VersionInfo
+from channelpulse.models.registry.triton_control import ModelControl, TritonControlError, TritonHttpControl
 
 __all__ = [
     "HISTORY_FILE",

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from models.registry.history import ServedHistory
-from models.registry.repository import ModelRepository, RegistryError, VersionInfo
-from models.registry.triton_control import ModelControl, TritonControlError
+from channelpulse.models.registry.history import ServedHistory
+from channelpulse.models.registry.repository import ModelRepository, RegistryError, VersionInfo
+from channelpulse.models.registry.triton_control import ModelControl, TritonControlError
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".registry.lock"

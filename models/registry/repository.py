@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.registry.pbtxt import VersionPolicy, parse_version_policy, with_specific_versions
+from channelpulse.models.registry.pbtxt import VersionPolicy, parse_version_policy, with_specific_versions
 
 CONFIG_FILE = "config.pbtxt"
 META_FILE = "meta.json"

@@ -4,11 +4,11 @@ held-out rows, promote it through the registry when it wins by the policy's marg
 about Kafka: streams/retrainer.py is the adapter. See docs/lifecycle.md.
 """
 
-from models.retrain.decision import Decision, PromotionPolicy, decide
-from models.retrain.feedback import eval_split, labelled_reviews
-from models.retrain.job import RetrainJob, RetrainOutcome
-from models.retrain.run import run_retrain
-from models.retrain.trainers import TRAINERS, SentimentTrainer, TextTrainer
+from channelpulse.models.retrain.decision import Decision, PromotionPolicy, decide
+from channelpulse.models.retrain.feedback import eval_split, labelled_reviews
+from channelpulse.models.retrain.job import RetrainJob, RetrainOutcome
+from channelpulse.models.retrain.run import run_retrain
+from channelpulse.models.retrain.trainers import TRAINERS, SentimentTrainer, TextTrainer
 
 __all__ = [
     "TRAINERS",

@@ -9,14 +9,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from models.contract import SENTIMENT_LABELS
-from models.drift.profile import ReferenceProfile
-from models.sentiment.classifier import load_classifier, predict_texts, save_classifier
-from models.sentiment.data import TextDataset, split
-from models.sentiment.distributed import world
-from models.sentiment.evaluate import classification_metrics, domain_metrics
-from models.sentiment.finetune import fine_tune
-from models.sentiment.recipe_config import FineTuneConfig
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.sentiment.classifier import load_classifier, predict_texts, save_classifier
+from channelpulse.models.sentiment.data import TextDataset, split
+from channelpulse.models.sentiment.distributed import world
+from channelpulse.models.sentiment.evaluate import classification_metrics, domain_metrics
+from channelpulse.models.sentiment.finetune import fine_tune
+from channelpulse.models.sentiment.recipe_config import FineTuneConfig
 
 
 @dataclass(frozen=True)

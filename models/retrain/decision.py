@@ -22,7 +22,7 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 @dataclass(frozen=True)
 class PromotionPolicy:
     metric: str = DEFAULT_METRIC
-    """Metric compared (from models.sentiment.evaluate.classification_metrics): macro-F1 weighs the
+    """Metric compared (from channelpulse.models.sentiment.evaluate.classification_metrics): macro-F1 weighs the
     three classes equally, so a candidate cannot win by predicting the majority class."""
     margin: float = DEFAULT_MARGIN
     """Candidate must score at least serving + margin (absolute, e.g. 0.02 = 2 points of macro-F1)."""

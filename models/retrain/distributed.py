@@ -2,9 +2,9 @@
 
 :func:`fine_tune_distributed` is the retrainer's side: it writes the feedback rows and the budget
 to a folder next to the candidate, runs ``python -m torch.distributed.run --standalone
---nproc-per-node N -m models.retrain.distributed ...`` (this module's :func:`main`, one process per
+--nproc-per-node N -m channelpulse.models.retrain.distributed ...`` (this module's :func:`main`, one process per
 rank) and returns the meta that rank 0 wrote with the candidate. Each rank runs
-:func:`models.retrain.candidate.fine_tune_candidate` in torchrun's process group
+:func:`channelpulse.models.retrain.candidate.fine_tune_candidate` in torchrun's process group
 (models/sentiment/distributed.py): same rows, same plan, its share of every step's batches.
 """
 
@@ -17,10 +17,10 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from models.retrain.candidate import RetrainBudget, fine_tune_candidate
-from models.sentiment.data import TextDataset
-from models.sentiment.distributed import process_group, torchrun_command
-from models.sentiment.model import META_FILE
+from channelpulse.models.retrain.candidate import RetrainBudget, fine_tune_candidate
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.distributed import process_group, torchrun_command
+from channelpulse.models.sentiment.model import META_FILE
 
 ROWS_FILE = "rows.json"
 BUDGET_FILE = "budget.json"

@@ -1,5 +1,5 @@
 """Labelled data from the event lake: review events whose star rating is the label
-(1-2 negative, 3 neutral, 4-5 positive; see models.sentiment.labels)."""
+(1-2 negative, 3 neutral, 4-5 positive; see channelpulse.models.sentiment.labels)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import hashlib
 import numpy as np
 import polars as pl
 
-from models.sentiment.data import TextDataset
-from models.sentiment.labels import ratings_to_labels
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.labels import ratings_to_labels
 
 TEXT_COLUMN = "text"
 RATING_COLUMN = "rating"

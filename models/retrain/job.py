@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from models.retrain.decision import PromotionPolicy
+from channelpulse.models.retrain.decision import PromotionPolicy
 
 Action = Literal["promoted", "rejected", "skipped"]
 
@@ -33,7 +33,7 @@ class RetrainJob:
 
 @dataclass(frozen=True)
 class RetrainOutcome:
-    """The result; field names follow schemas.lifecycle.ModelUpdate."""
+    """The result; field names follow channelpulse.schemas.lifecycle.ModelUpdate."""
 
     job: RetrainJob
     action: Action

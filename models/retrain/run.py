@@ -14,18 +14,18 @@ from typing import Any
 
 import polars as pl
 
-from models.registry import ModelRegistry, RegistryError
-from models.retrain.decision import decide, paired_win_rate
-from models.retrain.feedback import eval_split, labelled_reviews
-from models.retrain.job import Action, RetrainJob, RetrainOutcome
-from models.retrain.trainers import TRAINERS, TextTrainer, metrics_of
-from models.sentiment.evaluate import classification_metrics
+from channelpulse.models.registry import ModelRegistry, RegistryError
+from channelpulse.models.retrain.decision import decide, paired_win_rate
+from channelpulse.models.retrain.feedback import eval_split, labelled_reviews
+from channelpulse.models.retrain.job import Action, RetrainJob, RetrainOutcome
+from channelpulse.models.retrain.trainers import TRAINERS, TextTrainer, metrics_of
+from channelpulse.models.sentiment.evaluate import classification_metrics
 
 log = logging.getLogger(__name__)
 
 FeedbackSource = Callable[[str, datetime, datetime], pl.DataFrame]
 """(kind, start, end) -> the rows of that kind filed in [start, end): how run_retrain reads
-feedback without knowing where it is kept (the worker's event lake: ``streams.lake.lake_reader``)."""
+feedback without knowing where it is kept (the worker's event lake: ``channelpulse.streams.lake.lake_reader``)."""
 
 
 def run_retrain(
@@ -46,7 +46,7 @@ def run_retrain(
     3. Train a candidate on the rest in a temporary folder under ``work_dir`` (``trainer``: the
        model's entry in TRAINERS, starting from the serving version's encoder and config).
     4. Score candidate and serving version on the held-out rows; promote per ``job.policy``
-       (margin, and the paired bootstrap win rate of :func:`~models.retrain.decision.paired_win_rate`):
+       (margin, and the paired bootstrap win rate of :func:`~channelpulse.models.retrain.decision.paired_win_rate`):
        the candidate is added to the registry as the next version and promoted (Triton loads it and
        the served history records it). A rejected candidate is discarded.
     """

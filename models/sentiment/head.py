@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from models.sentiment.labels import NUM_LABELS
+from channelpulse.models.sentiment.labels import NUM_LABELS
 
 
 class SentimentHead(torch.nn.Module):

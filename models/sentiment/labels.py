@@ -1,6 +1,6 @@
 """Sentiment labels and the rating -> label mapping.
 
-Labels are indices into :data:`models.contract.SENTIMENT_LABELS` (negative, neutral, positive).
+Labels are indices into :data:`channelpulse.models.contract.SENTIMENT_LABELS` (negative, neutral, positive).
 Ratings are on the VADER scale -4 (extremely negative) .. +4 (extremely positive): a rating
 ``<= -0.5`` is negative, ``>= +0.5`` positive, anything in between neutral (Hutto & Gilbert, 2014).
 1-5 star ratings are first mapped linearly onto that scale with ``(stars - 3) * 2`` (1 -> -4,
@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 import numpy as np
 
-from models.contract import SENTIMENT_LABELS
+from channelpulse.models.contract import SENTIMENT_LABELS
 
 NEGATIVE: Final = SENTIMENT_LABELS.index("negative")
 NEUTRAL: Final = SENTIMENT_LABELS.index("neutral")

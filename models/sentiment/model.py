@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from models.sentiment.encoding import embed_texts, encoder_for
-from models.sentiment.head import SentimentHead
-from models.sentiment.labels import score_from_probs
-from models.text.encoder import TextEncoder
+from channelpulse.models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
+from channelpulse.models.sentiment.encoding import embed_texts, encoder_for
+from channelpulse.models.sentiment.head import SentimentHead
+from channelpulse.models.sentiment.labels import score_from_probs
+from channelpulse.models.text.encoder import TextEncoder
 
 HEAD_FILE = "head.safetensors"
 META_FILE = "meta.json"

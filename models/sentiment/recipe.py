@@ -1,7 +1,7 @@
 """Building a fine-tuned sentiment version (version 2 format) from the shared corpus.
 
 :func:`build_mix` draws the training mix (:class:`MixConfig`: rows per source, None = all) from
-:class:`~models.sentiment.corpus.Corpus`; :func:`train_classifier_version` fine-tunes the
+:class:`~channelpulse.models.sentiment.corpus.Corpus`; :func:`train_classifier_version` fine-tunes the
 classifier on it, fits the calibration temperature on the pooled validation sets, measures every
 validation and test domain (models/sentiment/evaluate.py ``domain_metrics``), and writes the
 version folder (classifier.py format) with meta.json and the drift profile.json built from the
@@ -21,23 +21,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from models.contract import SENTIMENT_LABELS
-from models.drift.profile import ReferenceProfile
-from models.sentiment.classifier import (
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.sentiment.classifier import (
     DEFAULT_MAX_LENGTH,
     SentimentClassifier,
     new_classifier,
     predict_texts,
     save_classifier,
 )
-from models.sentiment.corpus import Corpus
-from models.sentiment.data import TextDataset
-from models.sentiment.distributed import world
-from models.sentiment.encoding import checkpoint_reference, resolve_checkpoint
-from models.sentiment.evaluate import domain_metrics, expected_calibration_error
-from models.sentiment.finetune import clear_state, fine_tune, fit_temperature
-from models.sentiment.recipe_config import FineTuneConfig, MixConfig
-from models.text.encoder import pick_device
+from channelpulse.models.sentiment.corpus import Corpus
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.distributed import world
+from channelpulse.models.sentiment.encoding import checkpoint_reference, resolve_checkpoint
+from channelpulse.models.sentiment.evaluate import domain_metrics, expected_calibration_error
+from channelpulse.models.sentiment.finetune import clear_state, fine_tune, fit_temperature
+from channelpulse.models.sentiment.recipe_config import FineTuneConfig, MixConfig
+from channelpulse.models.text.encoder import pick_device
 
 
 def build_mix(corpus: Corpus, mix: MixConfig, seed: int) -> TextDataset:

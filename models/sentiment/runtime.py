@@ -24,12 +24,23 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.classifier import DEFAULT_MAX_LENGTH, ENCODER_DIR, HEAD_FILE, META_FILE, load_classifier
-from models.sentiment.runtime_backends import ONNX_FP32, ONNX_INT8, RUNTIMES, Backend, TorchBackend
-from models.sentiment.runtime_batching import DEFAULT_OVERHEAD_TOKENS, pad_rows, plan_buckets, plan_in_order
-from models.sentiment.runtime_onnx import OnnxBackend, cached_graphs, onnxruntime_available
-from models.sentiment.runtime_select import Selection, choose_runtime, cpu_flags, isa_label
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.classifier import (
+    DEFAULT_MAX_LENGTH,
+    ENCODER_DIR,
+    HEAD_FILE,
+    META_FILE,
+    load_classifier,
+)
+from channelpulse.models.sentiment.runtime_backends import ONNX_FP32, ONNX_INT8, RUNTIMES, Backend, TorchBackend
+from channelpulse.models.sentiment.runtime_batching import (
+    DEFAULT_OVERHEAD_TOKENS,
+    pad_rows,
+    plan_buckets,
+    plan_in_order,
+)
+from channelpulse.models.sentiment.runtime_onnx import OnnxBackend, cached_graphs, onnxruntime_available
+from channelpulse.models.sentiment.runtime_select import Selection, choose_runtime, cpu_flags, isa_label
 
 log = logging.getLogger(__name__)
 

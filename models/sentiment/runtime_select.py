@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.sentiment.runtime_backends import CUDA_FP16, ONNX_FP32, ONNX_INT8, TORCH_BF16, TORCH_FP32
+from channelpulse.models.sentiment.runtime_backends import CUDA_FP16, ONNX_FP32, ONNX_INT8, TORCH_BF16, TORCH_FP32
 
 ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
 MIN_AGREEMENT = 0.98

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sentiment.data import TextDataset
-from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE, names_to_labels
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE, names_to_labels
 
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 

@@ -22,13 +22,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from models.drift.profile import ReferenceProfile
-from models.sentiment.data import DEFAULT_TEST_FRACTION, TextDataset, split_indices
-from models.sentiment.encoding import checkpoint_reference, embed_texts, encoder_for
-from models.sentiment.evaluate import classification_metrics
-from models.sentiment.head import SentimentHead
-from models.sentiment.model import HEAD_FILE, META_FILE, SentimentModel
+from channelpulse.models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.sentiment.data import DEFAULT_TEST_FRACTION, TextDataset, split_indices
+from channelpulse.models.sentiment.encoding import checkpoint_reference, embed_texts, encoder_for
+from channelpulse.models.sentiment.evaluate import classification_metrics
+from channelpulse.models.sentiment.head import SentimentHead
+from channelpulse.models.sentiment.model import HEAD_FILE, META_FILE, SentimentModel
 
 
 @dataclass(frozen=True)

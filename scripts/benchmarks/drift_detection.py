@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from channelpulse.config import Settings
-from models.drift import DriftMonitor, DriftReport, ReferenceProfile, TriggerPolicy
+from channelpulse.models.drift import DriftMonitor, DriftReport, ReferenceProfile, TriggerPolicy
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -45,7 +45,7 @@ def read_vader(path: Path) -> tuple[list[str], np.ndarray]:
 def embed(texts: list[str], cache: Path) -> np.ndarray:
     if cache.exists():
         return np.load(cache)
-    from models.text.encoder import shared_encoder
+    from channelpulse.models.text.encoder import shared_encoder
 
     started = time.time()
     emb = shared_encoder().encode(texts)

@@ -1,4 +1,4 @@
-"""Throughput of ``schemas.validation.parse_event`` (the hot path of every worker) and of ``encode``.
+"""Throughput of ``channelpulse.schemas.validation.parse_event`` (the hot path of every worker) and of ``encode``.
 
 Builds ``--events`` payloads of the four scored kinds (clicks, reviews, social, sensors), of which a
 fraction ``--invalid`` is broken in one of several ways (wrong type, missing field, naive
@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from schemas.events import EVENT_MODELS, EXAMPLES, EventKind
-from schemas.validation import Invalid, encode, parse_event
+from channelpulse.schemas.events import EVENT_MODELS, EXAMPLES, EventKind
+from channelpulse.schemas.validation import Invalid, encode, parse_event
 
 SCORED = (EventKind.CLICK, EventKind.REVIEW, EventKind.SOCIAL, EventKind.SENSOR)
 WORDS = (

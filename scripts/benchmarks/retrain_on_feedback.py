@@ -24,10 +24,10 @@ from pathlib import Path
 import torch
 
 from channelpulse.config import Settings
-from models.contract import SENTIMENT_MODEL
-from models.registry import ModelRegistry, ModelRepository
-from models.retrain import PromotionPolicy, RetrainJob, SentimentTrainer, run_retrain
-from streams.lake import LakeWriter, lake_reader
+from channelpulse.models.contract import SENTIMENT_MODEL
+from channelpulse.models.registry import ModelRegistry, ModelRepository
+from channelpulse.models.retrain import PromotionPolicy, RetrainJob, SentimentTrainer, run_retrain
+from channelpulse.streams.lake import LakeWriter, lake_reader
 
 
 def stars(rating: float) -> int:

@@ -23,12 +23,12 @@ import numpy as np
 import torch
 
 from channelpulse.config import Settings
-from models.contract import SENTIMENT_MODEL
-from models.sentiment.data import TextDataset, load_vader, split_indices
-from models.sentiment.encoding import checkpoint_reference, embed_texts, encoder_for
-from models.sentiment.evaluate import classification_metrics
-from models.sentiment.model import SentimentModel
-from models.sentiment.training import TrainConfig, fit_head, train_candidate
+from channelpulse.models.contract import SENTIMENT_MODEL
+from channelpulse.models.sentiment.data import TextDataset, load_vader, split_indices
+from channelpulse.models.sentiment.encoding import checkpoint_reference, embed_texts, encoder_for
+from channelpulse.models.sentiment.evaluate import classification_metrics
+from channelpulse.models.sentiment.model import SentimentModel
+from channelpulse.models.sentiment.training import TrainConfig, fit_head, train_candidate
 
 FILES = {"movie": "vader_movie_snippets.tsv", "amazon": "vader_amazon_snippets.tsv"}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from models.analytics.surge import NegativeSurgeDetector
+from channelpulse.models.analytics.surge import NegativeSurgeDetector
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 

@@ -8,12 +8,12 @@ files and bytes per partition. Nothing here knows about Kafka: the stream worker
 writer, which files identifiers as pseudonyms (streams/privacy).
 """
 
-from streams.lake.erase import erase_rows
-from streams.lake.layout import LAKE_TS, validate_kind
-from streams.lake.reader import lake_reader, read_lake
-from streams.lake.retention import apply_retention
-from streams.lake.stats import PartitionStats, lake_stats
-from streams.lake.writer import LakeWriter
+from channelpulse.streams.lake.erase import erase_rows
+from channelpulse.streams.lake.layout import LAKE_TS, validate_kind
+from channelpulse.streams.lake.reader import lake_reader, read_lake
+from channelpulse.streams.lake.retention import apply_retention
+from channelpulse.streams.lake.stats import PartitionStats, lake_stats
+from channelpulse.streams.lake.writer import LakeWriter
 
 __all__ = [
     "LAKE_TS",

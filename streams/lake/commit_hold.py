@@ -1,6 +1,6 @@
 """Commits held back until the lake has the rows of the events below them.
 
-The processing steps buffer lake rows in the :class:`~streams.lake.writer.LakeWriter`, which writes them
+The processing steps buffer lake rows in the :class:`~channelpulse.streams.lake.writer.LakeWriter`, which writes them
 in batches (``CHANNELPULSE_LAKE_FLUSH_ROWS`` / ``_SECONDS``). An input offset may be committed only once
 the rows of every event below it are on disk; otherwise a crash after the commit loses them (the
 events are not read again). The runtime records, for each processed batch that buffered rows, the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from streams.lake.layout import partitions
+from channelpulse.streams.lake.layout import partitions
 
 
 def erase_rows(root: Path, column: str, values: Collection[str]) -> dict[str, int]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import polars as pl
 
-from streams.lake.layout import LAKE_TS, as_utc, partitions
+from channelpulse.streams.lake.layout import LAKE_TS, as_utc, partitions
 
 
 def lake_reader(root: Path) -> Callable[[str, datetime, datetime], pl.DataFrame]:
     """``read_lake`` bound to the lake at ``root``: (kind, start, end) -> rows, the feedback source
-    ``models.retrain.run.run_retrain`` takes."""
+    ``channelpulse.models.retrain.run.run_retrain`` takes."""
     return lambda kind, start, end: read_lake(root, kind, start=start, end=end)
 
 

@@ -6,7 +6,7 @@ import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from streams.lake.layout import partitions
+from channelpulse.streams.lake.layout import partitions
 
 
 def apply_retention(root: Path, days: int, today: date | None = None) -> list[Path]:

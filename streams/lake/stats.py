@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from streams.lake.layout import partitions
+from channelpulse.streams.lake.layout import partitions
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from streams.lake.layout import LAKE_TS, PART_SUFFIX, as_utc, partition_dir, validate_kind
-from streams.lake.retention import apply_retention
+from channelpulse.streams.lake.layout import LAKE_TS, PART_SUFFIX, as_utc, partition_dir, validate_kind
+from channelpulse.streams.lake.retention import apply_retention
 
 log = logging.getLogger(__name__)
 

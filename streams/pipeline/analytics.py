@@ -35,12 +35,12 @@ from datetime import datetime
 from typing import Any
 
 from channelpulse.config import Settings
-from models.analytics.observations import Observation
-from models.analytics.surge import NegativeSurgeDetector
-from models.analytics.windows import ChannelWindows
-from schemas.outputs import Alert, ChannelWindow
-from schemas.validation import encode, output_key
-from streams.pipeline.records import Emit
+from channelpulse.models.analytics.observations import Observation
+from channelpulse.models.analytics.surge import NegativeSurgeDetector
+from channelpulse.models.analytics.windows import ChannelWindows
+from channelpulse.schemas.outputs import Alert, ChannelWindow
+from channelpulse.schemas.validation import encode, output_key
+from channelpulse.streams.pipeline.records import Emit
 
 IDLE_TICKS = 2
 """Ticks in a row without an observation after which the partition is idle and a tick's wall-clock

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from streams.pipeline.records import RawRecord
+from channelpulse.streams.pipeline.records import RawRecord
 
 APPLIED = "applied"
 """The key of the replay mark, ``[partition, next offset]``, in a stored table value."""

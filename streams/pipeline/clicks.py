@@ -1,6 +1,6 @@
 """Clicks: update each user's state (a Faust table), then one Triton top-k request per batch.
 
-A replay applies nothing twice: the stored state carries a replay mark (``streams.pipeline.applied``;
+A replay applies nothing twice: the stored state carries a replay mark (``channelpulse.streams.pipeline.applied``;
 clicks come keyed by ``user_id``). A click below it (the state was stored, its offset not yet
 committed, then the worker crashed) is still answered, with the recommendations for the stored state,
 but does not move its item in the history again."""
@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-from models.contract import RECOMMENDER_MODEL
-from models.recommend.state import UserState
-from schemas.outputs import ModelRef, Recommendation, RecommendedItem
-from schemas.validation import encode, output_key
-from streams.pipeline.applied import mark_of, marked, replayed
-from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
-from streams.scoring.base import Scorer
-from streams.scoring.retry import until_scored
+from channelpulse.models.contract import RECOMMENDER_MODEL
+from channelpulse.models.recommend.state import UserState
+from channelpulse.schemas.outputs import ModelRef, Recommendation, RecommendedItem
+from channelpulse.schemas.validation import encode, output_key
+from channelpulse.streams.pipeline.applied import mark_of, marked, replayed
+from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from channelpulse.streams.scoring.base import Scorer
+from channelpulse.streams.scoring.retry import until_scored
 
 
 async def recommend_clicks(

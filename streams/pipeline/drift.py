@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from channelpulse.config import Settings
-from models.drift.monitor import DriftMonitor
-from models.drift.profile import ReferenceProfile
-from models.drift.trigger import TriggerPolicy, TriggerRequest
-from schemas.lifecycle import DriftReportRecord, RetrainRequest, now_utc
-from schemas.validation import encode
-from streams import metrics
-from streams.pipeline.records import Emit
+from channelpulse.models.drift.monitor import DriftMonitor
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.drift.trigger import TriggerPolicy, TriggerRequest
+from channelpulse.schemas.lifecycle import DriftReportRecord, RetrainRequest, now_utc
+from channelpulse.schemas.validation import encode
+from channelpulse.streams import metrics
+from channelpulse.streams.pipeline.records import Emit
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ import logging
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
-from schemas.events import EventKind
-from schemas.outputs import DeadLetter
-from schemas.reasons import describe_scoring_failure
-from schemas.validation import encode
-from streams import metrics
-from streams.pipeline.processor import Processor
-from streams.pipeline.records import BatchResult, Emit, RawRecord
-from streams.scoring.base import PermanentScoringError
+from channelpulse.schemas.events import EventKind
+from channelpulse.schemas.outputs import DeadLetter
+from channelpulse.schemas.reasons import describe_scoring_failure
+from channelpulse.schemas.validation import encode
+from channelpulse.streams import metrics
+from channelpulse.streams.pipeline.processor import Processor
+from channelpulse.streams.pipeline.records import BatchResult, Emit, RawRecord
+from channelpulse.streams.scoring.base import PermanentScoringError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from streams.pipeline.records import Emit, RawRecord
+from channelpulse.streams.pipeline.records import Emit, RawRecord
 
 
 def observation(

@@ -6,16 +6,16 @@ from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from channelpulse.config import Settings
-from schemas.events import EventKind
-from streams.lake.writer import LakeWriter
-from streams.pipeline.clicks import recommend_clicks
-from streams.pipeline.drift import DriftWatch
-from streams.pipeline.records import BatchResult, OutputTopics, RawRecord, Scored
-from streams.pipeline.sensor_drift import SensorDriftWatch
-from streams.pipeline.sensors import score_sensors
-from streams.pipeline.sentiment import score_texts
-from streams.pipeline.validate import split_valid
-from streams.scoring.base import Scorer
+from channelpulse.schemas.events import EventKind
+from channelpulse.streams.lake.writer import LakeWriter
+from channelpulse.streams.pipeline.clicks import recommend_clicks
+from channelpulse.streams.pipeline.drift import DriftWatch
+from channelpulse.streams.pipeline.records import BatchResult, OutputTopics, RawRecord, Scored
+from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
+from channelpulse.streams.pipeline.sensors import score_sensors
+from channelpulse.streams.pipeline.sentiment import score_texts
+from channelpulse.streams.pipeline.validate import split_valid
+from channelpulse.streams.scoring.base import Scorer
 
 State = MutableMapping[Any, Any]
 

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from channelpulse.config import Settings
-from models.contract import ANOMALY_MODEL
-from models.drift.monitor import DriftMonitor
-from models.drift.profile import ReferenceProfile
-from models.drift.trigger import TriggerPolicy
-from schemas.lifecycle import DriftReportRecord, now_utc
-from schemas.validation import encode
-from streams import metrics
-from streams.pipeline.records import Emit
+from channelpulse.models.contract import ANOMALY_MODEL
+from channelpulse.models.drift.monitor import DriftMonitor
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.drift.trigger import TriggerPolicy
+from channelpulse.schemas.lifecycle import DriftReportRecord, now_utc
+from channelpulse.schemas.validation import encode
+from channelpulse.streams import metrics
+from channelpulse.streams.pipeline.records import Emit
 
 LABELS = ("normal", "anomalous")
 

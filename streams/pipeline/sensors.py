@@ -3,7 +3,7 @@ batch's readings of that sensor (one request row per sensor, its readings in arr
 returned state is stored (one table write per sensor per batch) and the first flag of an anomaly
 episode raises one alert.
 
-A replay applies nothing twice: the stored value carries a replay mark (``streams.pipeline.applied``;
+A replay applies nothing twice: the stored value carries a replay mark (``channelpulse.streams.pipeline.applied``;
 a sensor's readings come on one partition when producers key them by ``sensor_id``). A reading below
 it (the state was stored, its offset not yet committed, then the worker crashed) is still scored and
 published, in a request row of its own with the stored state, but the state that row returns is
@@ -16,17 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from models.analytics.alerts import sensor_anomaly_alert
-from models.anomaly.sensor_state import SensorState, stack_rows
-from models.contract import ANOMALY_MODEL
-from schemas.outputs import Alert, AnomalyScore, ModelRef
-from schemas.validation import encode, output_key
-from streams.pipeline.applied import mark_of, marked, replayed
-from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
-from streams.pipeline.sensor_drift import SensorDriftWatch
-from streams.scoring.base import Scorer
-from streams.scoring.retry import until_scored
+from channelpulse.models.analytics.alerts import sensor_anomaly_alert
+from channelpulse.models.anomaly.sensor_state import SensorState, stack_rows
+from channelpulse.models.contract import ANOMALY_MODEL
+from channelpulse.schemas.outputs import Alert, AnomalyScore, ModelRef
+from channelpulse.schemas.validation import encode, output_key
+from channelpulse.streams.pipeline.applied import mark_of, marked, replayed
+from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
+from channelpulse.streams.scoring.base import Scorer
+from channelpulse.streams.scoring.retry import until_scored
 
 Row = tuple[bytes, bool]
 """A request row: the sensor's key and whether it holds readings the stored state already applied."""

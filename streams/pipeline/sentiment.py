@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
-from schemas.events import EventKind
-from schemas.outputs import ModelRef, SentimentScore
-from schemas.validation import encode, output_key
-from streams.pipeline.drift import DriftWatch
-from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
-from streams.scoring.base import Scorer
-from streams.scoring.retry import until_scored
+from channelpulse.models.contract import SENTIMENT_LABELS, SENTIMENT_MODEL
+from channelpulse.schemas.events import EventKind
+from channelpulse.schemas.outputs import ModelRef, SentimentScore
+from channelpulse.schemas.validation import encode, output_key
+from channelpulse.streams.pipeline.drift import DriftWatch
+from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
+from channelpulse.streams.scoring.base import Scorer
+from channelpulse.streams.scoring.retry import until_scored
 
 
 async def score_texts(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from schemas.events import EventKind
-from schemas.outputs import DeadLetter
-from schemas.validation import Invalid, encode, parse_event
-from streams.pipeline.records import BatchResult, Emit, RawRecord
+from channelpulse.schemas.events import EventKind
+from channelpulse.schemas.outputs import DeadLetter
+from channelpulse.schemas.validation import Invalid, encode, parse_event
+from channelpulse.streams.pipeline.records import BatchResult, Emit, RawRecord
 
 
 def split_valid(

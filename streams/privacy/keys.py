@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from channelpulse.config import Settings
-from streams.privacy.pseudonym import Pseudonymizer
+from channelpulse.streams.privacy.pseudonym import Pseudonymizer
 
 log = logging.getLogger(__name__)
 

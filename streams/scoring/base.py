@@ -11,7 +11,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SentimentBatch:
-    probs: np.ndarray  # [n, 3] in models.contract.SENTIMENT_LABELS order
+    probs: np.ndarray  # [n, 3] in channelpulse.models.contract.SENTIMENT_LABELS order
     embeddings: np.ndarray  # [n, dim]
     version: str
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tritonclient.utils import InferenceServerException
 
-from streams.scoring.base import PermanentScoringError, ScoringError, TransientScoringError
+from channelpulse.streams.scoring.base import PermanentScoringError, ScoringError, TransientScoringError
 
 # gRPC status codes (as tritonclient renders them) of failures that pass: the server or the network.
 _TRANSIENT_STATUS = {

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from streams.metrics import SCORING_RETRIES
-from streams.scoring.base import PermanentScoringError, ScoringError
+from channelpulse.streams.metrics import SCORING_RETRIES
+from channelpulse.streams.scoring.base import PermanentScoringError, ScoringError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.grpc import KeepAliveOptions
 from tritonclient.utils import InferenceServerException
 
-from models import contract
-from streams.metrics import SCORING_ERRORS, TRITON_LATENCY, set_model_version
-from streams.scoring.base import AnomalyBatch, RecommendationBatch, SentimentBatch
-from streams.scoring.errors import classify
+from channelpulse.models import contract
+from channelpulse.streams.metrics import SCORING_ERRORS, TRITON_LATENCY, set_model_version
+from channelpulse.streams.scoring.base import AnomalyBatch, RecommendationBatch, SentimentBatch
+from channelpulse.streams.scoring.errors import classify
 
 
 def _pad_bytes(rows: Sequence[Sequence[str]]) -> np.ndarray:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack import kafka, triton
-from infra.stack.process import ServiceProcess
+from channelpulse.infra.stack import kafka, triton
+from channelpulse.infra.stack.process import ServiceProcess
 from tests.integration.drills import write_stand_in_model
 from tests.stacks import on_free_ports
 

@@ -35,12 +35,12 @@ from signal import SIGKILL
 from kafka import KafkaConsumer, TopicPartition
 
 from channelpulse.config import Settings
+from channelpulse.infra.stack.process import ServiceProcess, pid_alive
 from channelpulse.kafka_security import kafka_python_options
 from channelpulse.net import port_is_open
-from infra.stack.process import ServiceProcess, pid_alive
-from schemas.events import EXAMPLES, EventKind
-from streams.kafka_io import Record, read_topic
-from streams.worker_process import WorkerProcess
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.streams.kafka_io import Record, read_topic
+from channelpulse.streams.worker_process import WorkerProcess
 
 STAND_IN_MAX_BATCH = 8
 POLL_S = 1.0

@@ -19,13 +19,13 @@ import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
-from models import contract
-from models.anomaly.evaluation import replay_online
-from models.anomaly.nab import probationary_length
-from models.anomaly.nab_corpus import load_corpus
-from models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams
-from streams.kafka_io import ensure_topics, publish, read_topic
-from streams.worker_process import WorkerProcess
+from channelpulse.models import contract
+from channelpulse.models.anomaly.evaluation import replay_online
+from channelpulse.models.anomaly.nab import probationary_length
+from channelpulse.models.anomaly.nab_corpus import load_corpus
+from channelpulse.models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams
+from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.streams.worker_process import WorkerProcess
 
 SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 

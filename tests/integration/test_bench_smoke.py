@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from channelpulse.bench.limits import latest_version_dir
 from channelpulse.config import REPO_ROOT, Settings
-from streams.bench.limits import latest_version_dir
 
 MODELS = {"sentiment": "sentiment", "recommendation": "recommender", "sensors": "anomaly", "deadletter": None}
 

@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 import pytest
 
 from channelpulse.config import Settings
-from infra.grafana.promql import metric_names, with_intervals
-from infra.grafana.queries import (
+from channelpulse.infra.grafana.promql import metric_names, with_intervals
+from channelpulse.infra.grafana.queries import (
     HISTOGRAM_SUFFIXES,
     PROMETHEUS_METRIC_NAMES,
     TRITON_GPU_METRIC_NAMES,
@@ -31,11 +31,11 @@ from infra.grafana.queries import (
     dashboard_queries,
     load_dashboards,
 )
-from infra.stack.prometheus import RULES
-from models import contract
-from schemas.events import EXAMPLES, EventKind
-from streams.kafka_io import ensure_topics, publish
-from streams.worker_process import WorkerProcess
+from channelpulse.infra.stack.prometheus import RULES
+from channelpulse.models import contract
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.streams.kafka_io import ensure_topics, publish
+from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.promql import wait_for_query
 
 MODEL_TOPICS: dict[str, tuple[EventKind, ...]] = {

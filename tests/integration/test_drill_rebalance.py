@@ -39,9 +39,9 @@ from kafka.admin import NewTopic
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import kafka_python_options
-from schemas.events import EXAMPLES, EventKind
-from streams.kafka_io import admin_client, ensure_topics, producer, publish, read_topic
-from streams.worker_process import WorkerProcess
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.streams.kafka_io import admin_client, ensure_topics, producer, publish, read_topic
+from channelpulse.streams.worker_process import WorkerProcess
 
 TARGET_S = 10.0
 N_USERS = 40_000

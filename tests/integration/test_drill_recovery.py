@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack import kafka, triton
-from infra.stack.process import StackError
-from schemas.events import EventKind
-from streams.kafka_io import ensure_topics, producer
-from streams.worker_process import WorkerProcess
+from channelpulse.infra.stack import kafka, triton
+from channelpulse.infra.stack.process import StackError
+from channelpulse.schemas.events import EventKind
+from channelpulse.streams.kafka_io import ensure_topics, producer
+from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.drills import (
     STAND_IN_MAX_BATCH,
     event,

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from channelpulse.config import Settings
-from streams.kafka_io import Record, ensure_topics, publish
-from streams.sample import SampleRecord, SampleStream
+from channelpulse.streams.kafka_io import Record, ensure_topics, publish
+from channelpulse.streams.sample import SampleRecord, SampleStream
 from tests.integration.drills import own_topics, running_worker, settled, snapshot, wait_until
 
 Read = Callable[[Settings, str], list[Record]]

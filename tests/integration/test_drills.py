@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from channelpulse.config import Settings
-from schemas.events import EXAMPLES, EventKind
-from schemas.validation import Invalid, parse_event
-from streams.kafka_io import committed_offsets, ensure_topics, publish
-from streams.worker_process import WorkerProcess
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.schemas.validation import Invalid, parse_event
+from channelpulse.streams.kafka_io import committed_offsets, ensure_topics, publish
+from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.drills import (
     STAND_IN_MAX_BATCH,
     event,

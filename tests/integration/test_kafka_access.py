@@ -10,8 +10,8 @@ import pytest
 from aiokafka.errors import KafkaError
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port
-from streams.kafka_access import bootstrap_addresses, check_access, connect
+from channelpulse.infra.stack.process import free_port
+from channelpulse.streams.kafka_access import bootstrap_addresses, check_access, connect
 
 pytestmark = pytest.mark.kafka39
 

@@ -11,7 +11,7 @@ from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
 from channelpulse.config import Settings
-from streams.kafka_io import committed_offsets, first_offset_from, publish
+from channelpulse.streams.kafka_io import committed_offsets, first_offset_from, publish
 
 pytestmark = pytest.mark.kafka39
 

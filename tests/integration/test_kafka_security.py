@@ -21,12 +21,12 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
 
 from channelpulse.config import Settings
+from channelpulse.infra.stack import kafka
+from channelpulse.infra.stack.process import ServiceProcess, free_port
 from channelpulse.kafka_security import kafka_python_options
-from infra.stack import kafka
-from infra.stack.process import ServiceProcess, free_port
-from streams.kafka_io import committed_offsets, ensure_topics, publish, read_topic
-from streams.sample import SampleStream
-from streams.worker_process import WorkerProcess
+from channelpulse.streams.kafka_io import committed_offsets, ensure_topics, publish, read_topic
+from channelpulse.streams.sample import SampleStream
+from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.test_streaming import expected_topic, wait_until
 from tests.tls import make_certificates
 

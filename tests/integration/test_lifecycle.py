@@ -38,13 +38,13 @@ import numpy as np
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port
-from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
-from models.retrain import TRAINERS
-from models.sentiment.corpus import semeval_splits
-from models.sentiment.data import TextDataset, load_vader
-from streams.kafka_io import ensure_topics, publish, read_topic
-from streams.worker_process import WorkerProcess
+from channelpulse.infra.stack.process import free_port
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.models.retrain import TRAINERS
+from channelpulse.models.sentiment.corpus import semeval_splits
+from channelpulse.models.sentiment.data import TextDataset, load_vader
+from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.streams.worker_process import WorkerProcess
 
 MILD = 1000  # events of the mild shift (4 drift windows of 250)
 STRONG = 1000  # events of the strong shift (4 windows)

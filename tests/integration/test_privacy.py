@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from channelpulse.config import Settings
-from streams.kafka_io import ensure_topics, publish, read_topic
-from streams.lake import read_lake
-from streams.privacy.keys import current_pseudonymizer
-from streams.worker_process import WorkerProcess
+from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.streams.lake import read_lake
+from channelpulse.streams.privacy.keys import current_pseudonymizer
+from channelpulse.streams.worker_process import WorkerProcess
 
 GONE, KEPT = "privacy-user-gone-7f3", "privacy-user-kept-2c9"
 

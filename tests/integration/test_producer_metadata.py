@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaProducer
 
 from channelpulse.config import Settings
 from channelpulse.kafka_security import aiokafka_options
-from streams.kafka_io import admin_client
-from streams.producer_metadata import track_topics
+from channelpulse.streams.kafka_io import admin_client
+from channelpulse.streams.producer_metadata import track_topics
 
 pytestmark = pytest.mark.kafka39
 

@@ -23,17 +23,23 @@ from kafka import KafkaConsumer, TopicPartition
 from scipy.stats import binom
 
 from channelpulse.config import Settings
-from models.contract import RECOMMENDER_MODEL
-from models.recommend.baselines import PopularityRanker
-from models.recommend.cooccurrence import item_mass
-from models.recommend.refresh import SOURCE
-from models.recommend.replay import BasketCase, basket_metrics, leave_last_basket_out
-from models.recommend.retail import load_retail
-from models.recommend.sequences import event_time, user_steps
-from models.recommend.synthetic import SAMPLE_EVENTS, SAMPLE_ITEMS, SAMPLE_SEED, SAMPLE_USERS, generate_clicks
-from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
-from streams.kafka_io import ensure_topics, publish
-from streams.worker_process import WorkerProcess
+from channelpulse.models.contract import RECOMMENDER_MODEL
+from channelpulse.models.recommend.baselines import PopularityRanker
+from channelpulse.models.recommend.cooccurrence import item_mass
+from channelpulse.models.recommend.refresh import SOURCE
+from channelpulse.models.recommend.replay import BasketCase, basket_metrics, leave_last_basket_out
+from channelpulse.models.recommend.retail import load_retail
+from channelpulse.models.recommend.sequences import event_time, user_steps
+from channelpulse.models.recommend.synthetic import (
+    SAMPLE_EVENTS,
+    SAMPLE_ITEMS,
+    SAMPLE_SEED,
+    SAMPLE_USERS,
+    generate_clicks,
+)
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.streams.kafka_io import ensure_topics, publish
+from channelpulse.streams.worker_process import WorkerProcess
 
 END = "2011-03-01"  # purchases before this (65,312 events, 606 evaluated users)
 CONFIDENCE = 0.99

@@ -9,8 +9,8 @@ import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
-from models import contract
-from models.recommend.recommender import Recommender
+from channelpulse.models import contract
+from channelpulse.models.recommend.recommender import Recommender
 
 VERSION_DIR = Settings().model_repository_source / contract.RECOMMENDER_MODEL / "1"
 

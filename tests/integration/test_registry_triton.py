@@ -22,9 +22,9 @@ import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
-from infra.stack.triton import http_url
-from models import contract
-from models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.infra.stack.triton import http_url
+from channelpulse.models import contract
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 
 PROBE = "registry_probe"
 PROBE_CONFIG = f"""name: "{PROBE}"

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import tritonclient.grpc as grpcclient
 
+from channelpulse.bench.limits import latest_version_dir
 from channelpulse.config import Settings
-from models import contract
-from models.sentiment.classifier import is_classifier_dir
-from models.sentiment.model import SentimentModel
-from models.sentiment.runtime import load_runtime
-from streams.bench.limits import latest_version_dir
+from channelpulse.models import contract
+from channelpulse.models.sentiment.classifier import is_classifier_dir
+from channelpulse.models.sentiment.model import SentimentModel
+from channelpulse.models.sentiment.runtime import load_runtime
 
 POSITIVE = [
     "This is a wonderful, moving film and the cast is superb.",

@@ -18,15 +18,15 @@ import torch
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import REPO_ROOT, Settings
-from infra.stack import triton
-from infra.stack.process import ServiceProcess, free_port
-from models import contract
-from models.registry.pbtxt import with_specific_versions
-from models.sentiment.classifier import new_classifier, save_classifier
-from models.sentiment.encoding import PACKAGED_CHECKPOINT, resolve_checkpoint
-from models.sentiment.model import SentimentModel
-from models.sentiment.runtime import RUNTIME_ENV, load_runtime
-from models.sentiment.runtime_onnx import onnxruntime_available
+from channelpulse.infra.stack import triton
+from channelpulse.infra.stack.process import ServiceProcess, free_port
+from channelpulse.models import contract
+from channelpulse.models.registry.pbtxt import with_specific_versions
+from channelpulse.models.sentiment.classifier import new_classifier, save_classifier
+from channelpulse.models.sentiment.encoding import PACKAGED_CHECKPOINT, resolve_checkpoint
+from channelpulse.models.sentiment.model import SentimentModel
+from channelpulse.models.sentiment.runtime import RUNTIME_ENV, load_runtime
+from channelpulse.models.sentiment.runtime_onnx import onnxruntime_available
 
 SHIPPED = REPO_ROOT / "models" / "repository" / contract.SENTIMENT_MODEL
 TEXTS = [

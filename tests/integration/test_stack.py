@@ -13,11 +13,11 @@ import pytest
 import tritonclient.grpc as grpcclient
 
 from channelpulse.config import Settings
-from infra.stack import kafka
-from infra.stack import stack as local_stack
-from infra.stack.process import ServiceProcess
-from models import contract
-from streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.infra.stack import kafka
+from channelpulse.infra.stack import stack as local_stack
+from channelpulse.infra.stack.process import ServiceProcess
+from channelpulse.models import contract
+from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
 from tests.integration.promql import wait_for_query
 
 
@@ -79,7 +79,7 @@ def test_prometheus_scrapes_triton(stack: Settings) -> None:
 
 def test_down_leaves_no_process(stack_settings: Settings) -> None:
     """A second, private stack: up, then down, then none of its processes is left."""
-    from infra.stack.process import free_port
+    from channelpulse.infra.stack.process import free_port
 
     other = stack_settings.model_copy(
         update={
@@ -96,7 +96,7 @@ def test_down_leaves_no_process(stack_settings: Settings) -> None:
     pids = [ServiceProcess(n, other.state_dir / "run").pid() for n in local_stack.SERVICES]
     assert all(pids)
     assert sorted(local_stack.down(other)) == sorted(local_stack.SERVICES)
-    from infra.stack.process import pid_alive
+    from channelpulse.infra.stack.process import pid_alive
 
     assert not any(pid_alive(p) for p in pids if p)
     assert not local_stack.status(other)["up"]

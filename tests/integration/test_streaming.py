@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from channelpulse.config import Settings
-from streams.kafka_io import ensure_topics, publish, read_topic
-from streams.sample import SampleRecord, SampleStream
-from streams.worker_process import WorkerProcess
+from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.streams.sample import SampleRecord, SampleStream
+from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.promql import query, wait_for_query
 
 N_EVENTS = 10_000

@@ -1,6 +1,6 @@
 """The data flow is visible in the imports: the wire contract and the models know nothing of Kafka,
 Triton transport, the worker or the stack; only the thin adapters in streams/ tie them together.
-The local-dev stack (``infra.stack``: processes of a Kafka, a Triton and a Prometheus on this machine)
+The local-dev stack (``channelpulse.infra.stack``: processes of a Kafka, a Triton and a Prometheus on this machine)
 is imported only by the commands that drive it (``stack``, ``demo``, ``bench``); no production process
 (the worker, the retrainer) loads it, and no two modules import each other."""
 
@@ -23,10 +23,10 @@ ALLOWED = {
 }
 
 
-LOCAL_STACK = "infra.stack"
-DEV_ONLY = ("infra/stack/", "channelpulse/commands/stack.py", "streams/demo.py", "streams/bench/")
-"""Where ``infra.stack`` may be imported: the stack itself and the dev commands that start it."""
-PRODUCTION = ("streams.worker", "streams.retrainer", "streams.retrain_handler",
+LOCAL_STACK = "channelpulse.infra.stack"
+DEV_ONLY = ("infra/stack/", "channelpulse/commands/stack.py", "streams/demo.py", "bench/")
+"""Where ``channelpulse.infra.stack`` may be imported: the stack itself and the dev commands that start it."""
+PRODUCTION = ("channelpulse.streams.worker", "channelpulse.streams.retrainer", "channelpulse.streams.retrain_handler",
               "channelpulse.commands.worker", "channelpulse.commands.retrain")
 """The modules of the production processes (`channelpulse worker`, `channelpulse retrainer`)."""
 
@@ -81,7 +81,7 @@ def test_a_package_imports_only_its_layer(package: str) -> None:
 
 def test_the_import_scan_sees_function_level_imports(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("def f():\n    from streams.lake import read_lake\n    import numpy\n")
+    module.write_text("def f():\n    from channelpulse.streams.lake import read_lake\n    import numpy\n")
     assert imported_packages(module) == {"streams"}
 
 
@@ -135,7 +135,7 @@ def test_the_command_line_and_a_worker_that_does_not_learn_load_no_torch() -> No
         "import sys\n"
         "from channelpulse.cli import build_parser\n"
         "build_parser()\n"
-        "import streams.worker\n"
+        "import channelpulse.streams.worker\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
@@ -166,7 +166,7 @@ def test_no_two_modules_import_each_other() -> None:
 
 def test_the_import_scans_see_cycles_and_the_local_stack(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("import os\nfrom infra.stack.triton import ready\n\ndef f():\n    from streams import app\n")
-    assert imported_modules(module) == {"infra.stack.triton", "streams.app"}
-    assert imported_modules(module, top_level_only=True) == {"infra.stack.triton"}
-    assert is_local_stack("infra.stack.triton") and not is_local_stack("infra.stackless")
+    module.write_text("import os\nfrom channelpulse.infra.stack.triton import ready\n\ndef f():\n    from streams import app\n")
+    assert imported_modules(module) == {"channelpulse.infra.stack.triton", "channelpulse.streams.app"}
+    assert imported_modules(module, top_level_only=True) == {"channelpulse.infra.stack.triton"}
+    assert is_local_stack("channelpulse.infra.stack.triton") and not is_local_stack("infra.stackless")

@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from channelpulse import log_redaction
 from channelpulse.config import Settings
+from channelpulse.infra.stack.process import free_port
 from channelpulse.kafka_security import kafka_python_options
-from infra.stack.process import free_port
 
 PASSWORD = f"pw-{secrets.token_hex(12)}"
 

@@ -8,8 +8,8 @@ from pydantic import SecretStr
 
 from channelpulse import cli
 from channelpulse.config import Settings
-from streams.lake import LakeWriter, read_lake
-from streams.privacy.pseudonym import Pseudonymizer
+from channelpulse.streams.lake import LakeWriter, read_lake
+from channelpulse.streams.privacy.pseudonym import Pseudonymizer
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 OLD = Pseudonymizer("k1", b"the-old-secret-key-1")

@@ -20,9 +20,9 @@ import yaml
 
 from channelpulse.cli import build_parser
 from channelpulse.config import REPO_ROOT, Settings
-from infra.grafana.queries import DASHBOARDS_DIR, PROVISIONING_DIR, alert_expressions
-from infra.stack.prometheus import RULES, config_text
-from streams.kafka_io import topic_specs
+from channelpulse.infra.grafana.queries import DASHBOARDS_DIR, PROVISIONING_DIR, alert_expressions
+from channelpulse.infra.stack.prometheus import RULES, config_text
+from channelpulse.streams.kafka_io import topic_specs
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.grafana.promql import metric_names, with_intervals
-from infra.grafana.queries import (
+from channelpulse.infra.grafana.promql import metric_names, with_intervals
+from channelpulse.infra.grafana.queries import (
     PROMETHEUS_METRIC_NAMES,
     PROVISIONING_DIR,
     TRITON_GPU_METRIC_NAMES,
@@ -24,8 +24,8 @@ from infra.grafana.queries import (
     panels,
     series_names,
 )
-from infra.stack.prometheus import RULES
-from streams import metrics
+from channelpulse.infra.stack.prometheus import RULES
+from channelpulse.streams import metrics
 
 DASHBOARDS = load_dashboards()
 

@@ -25,9 +25,9 @@ import yaml
 
 from channelpulse.cli import build_parser
 from channelpulse.config import REPO_ROOT, Settings
-from infra.grafana.queries import DASHBOARDS_DIR, alert_expressions
-from infra.stack.process import free_port
-from infra.stack.prometheus import RULES, config_text
+from channelpulse.infra.grafana.queries import DASHBOARDS_DIR, alert_expressions
+from channelpulse.infra.stack.process import free_port
+from channelpulse.infra.stack.prometheus import RULES, config_text
 
 CHART = REPO_ROOT / "infra" / "helm" / "channelpulse"
 CI_VALUES = CHART / "ci" / "external-kafka-sasl-ssl-values.yaml"
@@ -248,7 +248,7 @@ def test_workers_reach_kafka_and_triton_through_the_chart(
 def test_worker_probes_and_ports_are_the_faust_apps(
     manifests: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     worker = container(one(manifests, "Deployment", "worker"))
     settings = settings_of(worker, monkeypatch).model_copy(update={"state_dir": tmp_path, **NO_PEM_FILES})
@@ -264,7 +264,7 @@ def test_the_worker_probe_path_answers_on_the_faust_web_server(
 ) -> None:
     """The probes' GET on the web port, against the web server of the worker's own Faust app
     (started alone: no Kafka needed; on a free port rather than the pod's)."""
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     worker = container(one(default_manifests, "Deployment", "worker"))
     settings = settings_of(worker, monkeypatch).model_copy(
@@ -302,7 +302,7 @@ def test_workers_have_time_to_commit_and_a_disruption_budget(
 def test_keda_scales_the_workers_on_the_lag_of_the_faust_group(
     manifests: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     deployment = one(manifests, "Deployment", "worker")
     settings = settings_of(container(deployment), monkeypatch).model_copy(

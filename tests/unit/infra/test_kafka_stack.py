@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack import kafka
-from infra.stack.process import StackError
+from channelpulse.infra.stack import kafka
+from channelpulse.infra.stack.process import StackError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.stack.process import free_port, http_ok
+from channelpulse.infra.stack.process import free_port, http_ok
 
 
 class Health(http.server.BaseHTTPRequestHandler):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.grafana.promql import metric_names, with_intervals
+from channelpulse.infra.grafana.promql import metric_names, with_intervals
 
 
 @pytest.mark.parametrize(

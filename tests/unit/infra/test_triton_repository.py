@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from channelpulse.config import Settings
-from infra.stack.triton import prepare_repository
+from channelpulse.infra.stack.triton import prepare_repository
 
 
 def test_missing_models_are_copied_and_existing_ones_kept(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import BaseModel
 
-from schemas.outputs import (
+from channelpulse.schemas.outputs import (
     ActionCounts,
     Alert,
     AlertKind,

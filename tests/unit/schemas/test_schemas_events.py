@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas.events import EVENT_MODELS, EXAMPLES, ClickEvent, EventKind, ReviewEvent, SocialEvent
-from schemas.validation import Invalid, encode, parse_event
+from channelpulse.schemas.events import EVENT_MODELS, EXAMPLES, ClickEvent, EventKind, ReviewEvent, SocialEvent
+from channelpulse.schemas.validation import Invalid, encode, parse_event
 
 
 def payload(kind: EventKind, **changes: object) -> bytes:

@@ -13,9 +13,9 @@ import pytest
 from pydantic import BaseModel
 
 from channelpulse.cli import main
-from schemas.events import EVENT_MODELS, EXAMPLES, EventKind
-from schemas.export import JSON_SCHEMA_DIALECT, export_json_schemas
-from schemas.validation import Invalid, encode, parse_event
+from channelpulse.schemas.events import EVENT_MODELS, EXAMPLES, EventKind
+from channelpulse.schemas.export import JSON_SCHEMA_DIALECT, export_json_schemas
+from channelpulse.schemas.validation import Invalid, encode, parse_event
 
 _IGNORED = {"$schema", "title", "description", "default", "examples", "format", "$defs"}
 _TYPES: dict[str, Any] = {

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from schemas.events import EXAMPLES, EventKind
-from schemas.validation import Invalid, parse_event
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.schemas.validation import Invalid, parse_event
 
 CLICK, REVIEW, SOCIAL, SENSOR, CATALOG = (
     EventKind.CLICK,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from schemas.events import EXAMPLES, EventKind
-from schemas.outputs import (
+from channelpulse.schemas.events import EXAMPLES, EventKind
+from channelpulse.schemas.outputs import (
     ActionCounts,
     Alert,
     ChannelWindow,
@@ -21,7 +21,7 @@ from schemas.outputs import (
     RecommendedItem,
     SentimentScore,
 )
-from schemas.validation import Invalid, encode, output_key, parse_event
+from channelpulse.schemas.validation import Invalid, encode, output_key, parse_event
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

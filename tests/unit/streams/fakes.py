@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from streams.scoring.base import AnomalyBatch, RecommendationBatch, ScoringError, SentimentBatch
+from channelpulse.streams.scoring.base import AnomalyBatch, RecommendationBatch, ScoringError, SentimentBatch
 
 CATALOG = [f"item-{i}" for i in range(30)]
 

@@ -11,8 +11,8 @@ from aiokafka.errors import KafkaConnectionError
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP
 
-from streams import metrics
-from streams.commit_barrier import CommitBarrier, _commit_in_consumer_thread, faust_commit
+from channelpulse.streams import metrics
+from channelpulse.streams.commit_barrier import CommitBarrier, _commit_in_consumer_thread, faust_commit
 
 P0, P1 = TP("events.clicks", 0), TP("events.clicks", 1)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.delivery import OffsetLedger, Verdict
+from channelpulse.streams.delivery import OffsetLedger, Verdict
 
 
 class Clock:

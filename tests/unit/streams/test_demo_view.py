@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.demo import AlertView, surge_note
+from channelpulse.streams.demo import AlertView, surge_note
 
 WINDOW = {"channel": "social:twitter", "window_start": "2026-12-01T09:50:30Z", "window_end": "2026-12-01T09:50:45Z",
           "negative_share": 0.74}

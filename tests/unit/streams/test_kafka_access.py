@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from channelpulse.config import Settings
-from infra.stack.process import free_port
-from streams.kafka_access import KafkaAccessError, bootstrap_addresses, check_access
+from channelpulse.infra.stack.process import free_port
+from channelpulse.streams.kafka_access import KafkaAccessError, bootstrap_addresses, check_access
 from tests.tls import Certificates, make_certificates
 
 

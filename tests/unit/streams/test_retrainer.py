@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from channelpulse.config import Settings
-from schemas.lifecycle import ModelUpdate, RetrainRequest
-from streams import metrics
-from streams.retrainer import Retrainer
+from channelpulse.schemas.lifecycle import ModelUpdate, RetrainRequest
+from channelpulse.streams import metrics
+from channelpulse.streams.retrainer import Retrainer
 
 SETTINGS = Settings(retrain_cooldown_s=600, drift_escalation=3.0, retrain_wait_rows_s=300, retrain_recheck_s=30)
 

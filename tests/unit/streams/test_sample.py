@@ -6,7 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 from channelpulse.config import Settings
-from streams.sample import BUILTIN_HEADLINES, MARKETS_CHANNEL, NEGATIVE_RATING, SampleStream, SurgePlan, load_headlines
+from channelpulse.streams.sample import (
+    BUILTIN_HEADLINES,
+    MARKETS_CHANNEL,
+    NEGATIVE_RATING,
+    SampleStream,
+    SurgePlan,
+    load_headlines,
+)
 
 
 def test_the_stream_carries_a_negative_surge_and_headlines_at_the_publishing_rate(data_dir: Path) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from streams.worker_process import metric_sum, parse_metrics
+from channelpulse.streams.worker_process import metric_sum, parse_metrics
 
 TEXT = """# HELP channelpulse_events_out_total Records produced.
 # TYPE channelpulse_events_out_total counter

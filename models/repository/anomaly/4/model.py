@@ -13,8 +13,8 @@ for _d in filter(None, os.environ.get("CHANNELPULSE_TRITON_SITE_DIRS", "").split
 import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
-from models.anomaly.online import OnlineDetector, OnlineParams  # noqa: E402
-from models.contract import (  # noqa: E402
+from channelpulse.models.anomaly.online import OnlineDetector, OnlineParams  # noqa: E402
+from channelpulse.models.contract import (  # noqa: E402
     ANOMALY_IN_STATE,
     ANOMALY_IN_TIMES,
     ANOMALY_IN_VALUES,

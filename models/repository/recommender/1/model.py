@@ -13,14 +13,14 @@ for _d in filter(None, os.environ.get("CHANNELPULSE_TRITON_SITE_DIRS", "").split
 import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
-from models.contract import (  # noqa: E402
+from channelpulse.models.contract import (  # noqa: E402
     RECOMMENDER_IN_EXCLUDE,
     RECOMMENDER_IN_HISTORY,
     RECOMMENDER_IN_K,
     RECOMMENDER_OUT_ITEMS,
     RECOMMENDER_OUT_SCORES,
 )
-from models.recommend.recommender import Recommender  # noqa: E402
+from channelpulse.models.recommend.recommender import Recommender  # noqa: E402
 
 
 def _rows(request, name):

@@ -20,8 +20,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
-from models.contract import SENTIMENT_IN_TEXT, SENTIMENT_OUT_EMBEDDING, SENTIMENT_OUT_PROBS  # noqa: E402
-from models.sentiment.runtime import RUNTIME_ENV, load_runtime  # noqa: E402
+from channelpulse.models.contract import SENTIMENT_IN_TEXT, SENTIMENT_OUT_EMBEDDING, SENTIMENT_OUT_PROBS  # noqa: E402
+from channelpulse.models.sentiment.runtime import RUNTIME_ENV, load_runtime  # noqa: E402
 
 INFO_METRIC = "channelpulse_sentiment_runtime_info"
 PROBE_METRIC = "channelpulse_sentiment_runtime_probe_sentences_per_second"

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from models.analytics.alerts import alert_id, sensor_anomaly_alert
-from models.analytics.observations import Observation
-from models.analytics.surge import NegativeSurgeDetector, SurgeParams
-from models.analytics.windows import ChannelWindows
-from models.anomaly.episodes import EpisodeTracker
-from schemas.outputs import Alert
+from channelpulse.models.analytics.alerts import alert_id, sensor_anomaly_alert
+from channelpulse.models.analytics.observations import Observation
+from channelpulse.models.analytics.surge import NegativeSurgeDetector, SurgeParams
+from channelpulse.models.analytics.windows import ChannelWindows
+from channelpulse.models.anomaly.episodes import EpisodeTracker
+from channelpulse.schemas.outputs import Alert
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

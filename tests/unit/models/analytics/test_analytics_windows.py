@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from models.analytics.observations import Observation
-from models.analytics.windows import ChannelWindows
-from schemas.outputs import ChannelWindow
+from channelpulse.models.analytics.observations import Observation
+from channelpulse.models.analytics.windows import ChannelWindows
+from channelpulse.schemas.outputs import ChannelWindow
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

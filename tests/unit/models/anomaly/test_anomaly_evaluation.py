@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.anomaly.evaluation import replay_online, replay_v1, replay_windowed_gaussian, score_corpus
-from models.anomaly.nab import load_profiles
-from models.anomaly.nab_corpus import NabSeries, load_corpus
-from models.anomaly.online import OnlineDetector, OnlineParams
+from channelpulse.models.anomaly.evaluation import replay_online, replay_v1, replay_windowed_gaussian, score_corpus
+from channelpulse.models.anomaly.nab import load_profiles
+from channelpulse.models.anomaly.nab_corpus import NabSeries, load_corpus
+from channelpulse.models.anomaly.online import OnlineDetector, OnlineParams
 
 REPOSITORY = Path(__file__).resolve().parents[4] / "models" / "repository" / "anomaly"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.anomaly.baseline import windowed_gaussian_scores
-from models.anomaly.nab import (
+from channelpulse.models.anomaly.baseline import windowed_gaussian_scores
+from channelpulse.models.anomaly.nab import (
     NabProfile,
     load_profiles,
     optimise_threshold,

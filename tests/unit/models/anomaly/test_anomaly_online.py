@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams, Slot
+from channelpulse.models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams, Slot
 
 STEP = 300.0  # 5-minute readings
 DETECTOR = OnlineDetector()

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from models.anomaly.episodes import EpisodeTracker
-from models.anomaly.online import OnlineDetector
-from models.anomaly.sensor_state import SensorState, stack_rows
+from channelpulse.models.anomaly.episodes import EpisodeTracker
+from channelpulse.models.anomaly.online import OnlineDetector
+from channelpulse.models.anomaly.sensor_state import SensorState, stack_rows
 
 
 def test_state_round_trips_through_json_bit_for_bit() -> None:

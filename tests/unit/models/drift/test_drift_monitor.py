@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.drift import DriftMonitor, ReferenceProfile, TriggerPolicy
+from channelpulse.models.drift import DriftMonitor, ReferenceProfile, TriggerPolicy
 
 DIM = 16
 

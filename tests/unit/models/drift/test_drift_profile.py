@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.drift import PROFILE_FILE, ReferenceProfile, prediction_scores
+from channelpulse.models.drift import PROFILE_FILE, ReferenceProfile, prediction_scores
 
 
 def _data(n: int = 400, dim: int = 24, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

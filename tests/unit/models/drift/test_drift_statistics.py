@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from models.drift.statistics import (
+from channelpulse.models.drift.statistics import (
     MIN_EXPECTED,
     bin_counts,
     category_test,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.drift import RetrainTrigger, TriggerPolicy, TriggerRequest, TriggerState, evidence
+from channelpulse.models.drift import RetrainTrigger, TriggerPolicy, TriggerRequest, TriggerState, evidence
 
 P = {"d": 1e-4, "D": 1e-30, "c": 0.5, ".": 0.05}  # mild drift, strong drift, clear, neither
 

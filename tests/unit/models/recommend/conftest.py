@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.recommend.synthetic import generate_clicks
-from models.recommend.training import train_version
+from channelpulse.models.recommend.synthetic import generate_clicks
+from channelpulse.models.recommend.training import train_version
 
 SMALL: dict[str, int] = {"n_users": 300, "n_items": 200, "n_events": 15_000, "seed": 3}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.recommend.cooccurrence import Coo, normalise, sequence_cooccurrence, top_n
-from models.recommend.sequences import Steps, to_steps, vocabulary
-from models.recommend.text_neighbours import borrow_neighbours, look_alikes, warmth
+from channelpulse.models.recommend.cooccurrence import Coo, normalise, sequence_cooccurrence, top_n
+from channelpulse.models.recommend.sequences import Steps, to_steps, vocabulary
+from channelpulse.models.recommend.text_neighbours import borrow_neighbours, look_alikes, warmth
 
 
 def _dense(m: Coo) -> np.ndarray:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from models.recommend.evaluation import leave_last_out, rank_metrics
+from channelpulse.models.recommend.evaluation import leave_last_out, rank_metrics
 
 
 def _event(user: str, minute: int, item: str, action: str) -> dict[str, str]:

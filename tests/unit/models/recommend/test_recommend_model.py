@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from models.recommend.artifacts import ITEMS_FILE, META_FILE, WEIGHTS_FILE, ItemTables
-from models.recommend.baselines import CooccurrenceRanker, PopularityRanker
-from models.recommend.evaluation import evaluate, leave_last_out
-from models.recommend.recommender import Recommender, ScoringParams
-from models.recommend.sequences import user_steps, vocabulary
-from models.recommend.state import UserState
-from models.recommend.training import TrainParams, fit_tables
+from channelpulse.models.recommend.artifacts import ITEMS_FILE, META_FILE, WEIGHTS_FILE, ItemTables
+from channelpulse.models.recommend.baselines import CooccurrenceRanker, PopularityRanker
+from channelpulse.models.recommend.evaluation import evaluate, leave_last_out
+from channelpulse.models.recommend.recommender import Recommender, ScoringParams
+from channelpulse.models.recommend.sequences import user_steps, vocabulary
+from channelpulse.models.recommend.state import UserState
+from channelpulse.models.recommend.training import TrainParams, fit_tables
 from tests.unit.models.recommend.conftest import bag_of_words
 
 Stream = tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -123,6 +123,6 @@ def test_version_files_round_trip(small_version: tuple[Path, dict[str, Any]], sm
 
 
 def bag_of_words_embeddings(catalog: list[dict[str, Any]], ids: list[str]) -> np.ndarray:
-    from models.recommend.text_neighbours import catalog_embeddings
+    from channelpulse.models.recommend.text_neighbours import catalog_embeddings
 
     return catalog_embeddings(catalog, ids, bag_of_words)

@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models.recommend.records import load_records
+from channelpulse.models.recommend.records import load_records
 
 ROWS = [{"item_id": "a", "price": 1.5}, {"item_id": "b", "price": 2.0}]
 

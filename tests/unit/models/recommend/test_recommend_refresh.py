@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from channelpulse.config import REPO_ROOT
-from models.recommend.artifacts import save_tables
-from models.recommend.embedding_cache import CachedEmbedder
-from models.recommend.recommender import Recommender
-from models.recommend.refresh import SOURCE, RefreshParams, refresh
-from models.recommend.replay import basket_metrics, leave_last_basket_out
-from models.recommend.text_neighbours import item_text
-from models.recommend.training import TrainParams, fit_tables
-from models.registry import ModelRegistry, ModelRepository
+from channelpulse.models.recommend.artifacts import save_tables
+from channelpulse.models.recommend.embedding_cache import CachedEmbedder
+from channelpulse.models.recommend.recommender import Recommender
+from channelpulse.models.recommend.refresh import SOURCE, RefreshParams, refresh
+from channelpulse.models.recommend.replay import basket_metrics, leave_last_basket_out
+from channelpulse.models.recommend.text_neighbours import item_text
+from channelpulse.models.recommend.training import TrainParams, fit_tables
+from channelpulse.models.registry import ModelRegistry, ModelRepository
 from tests.unit.models.recommend.conftest import bag_of_words
 
 Stream = tuple[list[dict[str, Any]], list[dict[str, Any]]]

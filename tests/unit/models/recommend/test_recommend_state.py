@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from models.recommend.state import UserState
+from channelpulse.models.recommend.state import UserState
 
 
 def test_history_keeps_distinct_recent_items_oldest_first() -> None:

@@ -4,8 +4,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from models.recommend.actions import ACTIONS, PURCHASE, VIEW
-from models.recommend.synthetic import generate_clicks
+from channelpulse.models.recommend.actions import ACTIONS, PURCHASE, VIEW
+from channelpulse.models.recommend.synthetic import generate_clicks
 
 EVENT_KEYS = {"event_id", "channel", "occurred_at", "user_id", "item_id", "action", "session_id", "price"}
 ITEM_KEYS = {"item_id", "title", "description", "categories", "price"}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import (
+from channelpulse.models.registry import (
     HISTORY_FILE,
     ModelRegistry,
     ModelRepository,

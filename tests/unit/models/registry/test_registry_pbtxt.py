@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.registry import VersionPolicy, parse_version_policy, with_specific_versions
+from channelpulse.models.registry import VersionPolicy, parse_version_policy, with_specific_versions
 
 CONFIG = """# a comment that says version_policy: {{ all: {{}} }}
 name: "sentiment"

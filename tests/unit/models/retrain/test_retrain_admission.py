@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from models.retrain.admission import Ask, GatePolicy, RetrainGate
+from channelpulse.models.retrain.admission import Ask, GatePolicy, RetrainGate
 
 POLICY = GatePolicy(cooldown_s=600, escalation=3.0, wait_rows_s=300, recheck_s=30)
 

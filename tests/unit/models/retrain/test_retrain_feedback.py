@@ -4,8 +4,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.retrain import PromotionPolicy, decide, eval_split, labelled_reviews
-from models.sentiment.data import TextDataset
+from channelpulse.models.retrain import PromotionPolicy, decide, eval_split, labelled_reviews
+from channelpulse.models.sentiment.data import TextDataset
 
 
 def test_star_ratings_become_labels_and_unusable_rows_are_dropped() -> None:
@@ -56,7 +56,7 @@ def test_decision_needs_the_margin_and_enough_rows() -> None:
 
 
 def test_paired_win_rate_counts_resamples_where_the_candidate_is_strictly_better() -> None:
-    from models.retrain.decision import paired_win_rate
+    from channelpulse.models.retrain.decision import paired_win_rate
 
     rng = np.random.default_rng(1)
     truth = rng.integers(0, 3, 400)

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.registry import ModelRegistry, ModelRepository, TritonControlError
-from models.retrain import PromotionPolicy, RetrainJob, run_retrain
-from models.retrain.run import FeedbackSource
-from models.sentiment.data import TextDataset
-from streams.lake import LakeWriter, lake_reader
+from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonControlError
+from channelpulse.models.retrain import PromotionPolicy, RetrainJob, run_retrain
+from channelpulse.models.retrain.run import FeedbackSource
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.streams.lake import LakeWriter, lake_reader
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 

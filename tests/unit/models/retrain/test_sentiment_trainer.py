@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.retrain import SentimentTrainer
-from models.sentiment.data import TextDataset
-from models.sentiment.training import train_version
+from channelpulse.models.retrain import SentimentTrainer
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.training import train_version
 
 POSITIVE = ["great", "excellent", "lovely", "superb", "wonderful"]
 NEGATIVE = ["awful", "terrible", "broken", "useless", "horrible"]
@@ -71,8 +71,8 @@ def test_trains_from_the_base_version_and_scores_both(tiny_encoder: str, tmp_pat
 def test_fine_tunes_a_classifier_version_within_its_step_budget(tiny_encoder: str, tmp_path: Path) -> None:
     import torch
 
-    from models.retrain.trainers import RetrainBudget
-    from models.sentiment.classifier import FORMAT, is_classifier_dir, new_classifier, save_classifier
+    from channelpulse.models.retrain.trainers import RetrainBudget
+    from channelpulse.models.sentiment.classifier import FORMAT, is_classifier_dir, new_classifier, save_classifier
 
     torch.manual_seed(0)
     model, tokenizer = new_classifier(tiny_encoder)
@@ -99,8 +99,8 @@ def test_fine_tunes_a_classifier_version_within_its_step_budget(tiny_encoder: st
 def test_the_time_budget_stops_a_fine_tune_early(tiny_encoder: str, tmp_path: Path) -> None:
     import torch
 
-    from models.retrain.trainers import RetrainBudget
-    from models.sentiment.classifier import new_classifier, save_classifier
+    from channelpulse.models.retrain.trainers import RetrainBudget
+    from channelpulse.models.sentiment.classifier import new_classifier, save_classifier
 
     torch.manual_seed(0)
     model, tokenizer = new_classifier(tiny_encoder)
@@ -114,11 +114,11 @@ def test_nproc_fine_tunes_the_candidate_as_a_torchrun_job(tiny_encoder: str, tmp
     import torch
     from safetensors.torch import load_file
 
-    from models.retrain.trainers import RetrainBudget
-    from models.sentiment.classifier import is_classifier_dir, new_classifier, save_classifier
-    from models.sentiment.data import split
-    from models.sentiment.finetune import plan_batches
-    from models.sentiment.recipe_config import FineTuneConfig
+    from channelpulse.models.retrain.trainers import RetrainBudget
+    from channelpulse.models.sentiment.classifier import is_classifier_dir, new_classifier, save_classifier
+    from channelpulse.models.sentiment.data import split
+    from channelpulse.models.sentiment.finetune import plan_batches
+    from channelpulse.models.sentiment.recipe_config import FineTuneConfig
 
     torch.manual_seed(0)
     model, tokenizer = new_classifier(tiny_encoder)

@@ -1,5 +1,5 @@
 """A small, clearly separable sentence set and one version trained on it, shared by the tests
-(the encoder loads once per session through models.text.encoder.shared_encoder)."""
+(the encoder loads once per session through channelpulse.models.text.encoder.shared_encoder)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.sentiment.data import TextDataset
-from models.sentiment.encoding import checkpoint_reference, encoder_for
-from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
-from models.sentiment.training import TrainConfig, TrainReport, train_version
-from models.text.encoder import TextEncoder
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.encoding import checkpoint_reference, encoder_for
+from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from channelpulse.models.sentiment.training import TrainConfig, TrainReport, train_version
+from channelpulse.models.text.encoder import TextEncoder
 
 NOUNS = ("movie", "phone", "hotel", "meal", "camera", "book", "service", "concert", "laptop", "delivery")
 POSITIVE_WORDS = ("wonderful", "excellent", "fantastic", "delightful", "brilliant", "superb")

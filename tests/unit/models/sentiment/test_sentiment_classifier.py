@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.classifier import (
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.classifier import (
     FORMAT,
     is_classifier_dir,
     load_classifier,
@@ -20,9 +20,9 @@ from models.sentiment.classifier import (
     predict_texts,
     save_classifier,
 )
-from models.sentiment.data import TextDataset
-from models.sentiment.finetune import STATE_FILE, class_weights, fine_tune, fit_temperature, plan_batches
-from models.sentiment.recipe_config import FineTuneConfig
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.finetune import STATE_FILE, class_weights, fine_tune, fit_temperature, plan_batches
+from channelpulse.models.sentiment.recipe_config import FineTuneConfig
 
 FAST = FineTuneConfig(epochs=6, batch_size=12, max_length=16, lr=3e-3, head_lr=3e-2, checkpoint_every=0)
 

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from channelpulse.cli import main
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.data import TextDataset
-from models.sentiment.model import SentimentModel
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.model import SentimentModel
 
 
 def test_train_sentiment_writes_a_loadable_version(

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.sentiment.data import TextDataset, in_test_split, load_dataset, load_table, load_vader, split
-from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from channelpulse.models.sentiment.data import TextDataset, in_test_split, load_dataset, load_table, load_vader, split
+from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
 
 
 def test_vader_file_with_crlf_and_blank_lines(tmp_path: Path) -> None:

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from infra.stack.process import free_port
-from models.sentiment import finetune
-from models.sentiment.classifier import new_classifier
-from models.sentiment.data import TextDataset
-from models.sentiment.distributed import World, process_group
-from models.sentiment.finetune import STATE_FILE, fine_tune, plan_batches, rank_batches
-from models.sentiment.recipe_config import FineTuneConfig
+from channelpulse.infra.stack.process import free_port
+from channelpulse.models.sentiment import finetune
+from channelpulse.models.sentiment.classifier import new_classifier
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.distributed import World, process_group
+from channelpulse.models.sentiment.finetune import STATE_FILE, fine_tune, plan_batches, rank_batches
+from channelpulse.models.sentiment.recipe_config import FineTuneConfig
 
 RANKS = 2
 # 2 epochs of 9 batches (sizes 6 and one 4 per epoch): 9 steps of 2 batches per rank; class weights

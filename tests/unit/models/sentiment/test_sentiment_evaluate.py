@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.sentiment.evaluate import classification_metrics
+from channelpulse.models.sentiment.evaluate import classification_metrics
 
 
 def test_metrics_match_a_hand_computed_confusion() -> None:
@@ -30,7 +30,7 @@ def test_perfect_predictions_score_one_and_shapes_must_agree() -> None:
 
 
 def test_binary_accuracy_ignores_neutral_rows_and_p_neutral() -> None:
-    from models.sentiment.evaluate import binary_accuracy
+    from channelpulse.models.sentiment.evaluate import binary_accuracy
 
     probs = np.array([[0.3, 0.6, 0.1], [0.1, 0.8, 0.1 + 1e-3], [0.2, 0.1, 0.7], [0.5, 0.4, 0.1]])
     gold = np.array([0, 2, 1, 2])  # the neutral row is dropped; row 1 wins positive by a hair
@@ -39,7 +39,7 @@ def test_binary_accuracy_ignores_neutral_rows_and_p_neutral() -> None:
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_not() -> None:
-    from models.sentiment.evaluate import expected_calibration_error
+    from channelpulse.models.sentiment.evaluate import expected_calibration_error
 
     probs = np.tile([0.75, 0.25, 0.0], (8, 1))
     gold = np.array([0, 0, 0, 1, 0, 0, 0, 1])  # 75% right at confidence 0.75
@@ -49,7 +49,7 @@ def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_not() -> No
 
 
 def test_domain_metrics_report_three_class_figures_only_with_neutral_rows() -> None:
-    from models.sentiment.evaluate import domain_metrics
+    from channelpulse.models.sentiment.evaluate import domain_metrics
 
     probs = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
     assert "macro_f1" not in domain_metrics(probs, np.array([0, 2]))

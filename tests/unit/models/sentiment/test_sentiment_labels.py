@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.contract import SENTIMENT_LABELS
-from models.sentiment.labels import (
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.sentiment.labels import (
     NEGATIVE,
     NEUTRAL,
     POSITIVE,

@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from channelpulse.config import REPO_ROOT
-from models.sentiment import runtime as runtime_module
-from models.sentiment.classifier import load_classifier, predict_texts
-from models.sentiment.data import load_vader
-from models.sentiment.runtime import SentimentRuntime, load_runtime, requested_runtime
-from models.sentiment.runtime_batching import plan_buckets, plan_in_order
-from models.sentiment.runtime_onnx import cache_key, cached_graphs, onnxruntime_available
-from models.sentiment.runtime_select import cpu_candidates, cpu_flags, isa_label
+from channelpulse.models.sentiment import runtime as runtime_module
+from channelpulse.models.sentiment.classifier import load_classifier, predict_texts
+from channelpulse.models.sentiment.data import load_vader
+from channelpulse.models.sentiment.runtime import SentimentRuntime, load_runtime, requested_runtime
+from channelpulse.models.sentiment.runtime_batching import plan_buckets, plan_in_order
+from channelpulse.models.sentiment.runtime_onnx import cache_key, cached_graphs, onnxruntime_available
+from channelpulse.models.sentiment.runtime_select import cpu_candidates, cpu_flags, isa_label
 
 SERVED_V2 = REPO_ROOT / "models" / "repository" / "sentiment" / "2"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.sentiment.data import TextDataset
-from models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
-from models.sentiment.sources import (
+from channelpulse.models.sentiment.data import TextDataset
+from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from channelpulse.models.sentiment.sources import (
     decode_semeval_text,
     dedupe_by_id,
     drop_ids,

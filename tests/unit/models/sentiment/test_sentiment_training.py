@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from models.contract import SENTIMENT_LABELS
-from models.drift.profile import ReferenceProfile
-from models.sentiment.data import TextDataset, split
-from models.sentiment.encoding import PACKAGED_CHECKPOINT, embed_texts
-from models.sentiment.evaluate import evaluate
-from models.sentiment.labels import NEGATIVE, POSITIVE
-from models.sentiment.model import HEAD_FILE, SentimentModel
-from models.sentiment.training import TrainConfig, TrainReport, fit_head, train_candidate
-from models.text.encoder import TextEncoder
+from channelpulse.models.contract import SENTIMENT_LABELS
+from channelpulse.models.drift.profile import ReferenceProfile
+from channelpulse.models.sentiment.data import TextDataset, split
+from channelpulse.models.sentiment.encoding import PACKAGED_CHECKPOINT, embed_texts
+from channelpulse.models.sentiment.evaluate import evaluate
+from channelpulse.models.sentiment.labels import NEGATIVE, POSITIVE
+from channelpulse.models.sentiment.model import HEAD_FILE, SentimentModel
+from channelpulse.models.sentiment.training import TrainConfig, TrainReport, fit_head, train_candidate
+from channelpulse.models.text.encoder import TextEncoder
 
 
 def test_fitting_reduces_the_loss_and_is_deterministic(encoder: TextEncoder, separable: TextDataset) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.lake.commit_hold import LakeCommitHold
+from channelpulse.streams.lake.commit_hold import LakeCommitHold
 
 
 def test_nothing_held_commits_what_is_done() -> None:

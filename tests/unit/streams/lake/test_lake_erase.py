@@ -5,8 +5,8 @@ from pathlib import Path
 
 import polars as pl
 
-from streams.lake import LakeWriter, erase_rows, read_lake
-from streams.privacy.pseudonym import Pseudonymizer
+from channelpulse.streams.lake import LakeWriter, erase_rows, read_lake
+from channelpulse.streams.privacy.pseudonym import Pseudonymizer
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 PSEUDO = Pseudonymizer("k1", b"0123456789abcdef-secret")

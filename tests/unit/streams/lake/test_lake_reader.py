@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from streams.lake import LakeWriter, apply_retention, lake_stats, read_lake
+from channelpulse.streams.lake import LakeWriter, apply_retention, lake_stats, read_lake
 
 DAY0 = datetime(2024, 3, 10, 12, 0, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from pydantic import BaseModel
 
-from streams.lake import LAKE_TS, LakeWriter, read_lake
+from channelpulse.streams.lake import LAKE_TS, LakeWriter, read_lake
 
 T0 = datetime(2024, 5, 1, 23, 59, 0, tzinfo=timezone.utc)
 
@@ -127,7 +127,7 @@ def test_a_failed_write_keeps_the_rows_and_the_generation_not_durable(
 
 
 def test_part_files_are_fsynced_before_they_appear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streams.lake.writer as writer_module
+    import channelpulse.streams.lake.writer as writer_module
 
     synced: list[str] = []
     monkeypatch.setattr(writer_module, "_fsync", lambda path: synced.append(Path(path).name))

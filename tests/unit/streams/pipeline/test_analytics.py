@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 
 from channelpulse.config import Settings
-from streams.pipeline.analytics import ChannelAnalytics
-from streams.pipeline.observations import observation
-from streams.pipeline.records import Emit, RawRecord
+from channelpulse.streams.pipeline.analytics import ChannelAnalytics
+from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.records import Emit, RawRecord
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 INPUT_OFFSETS = count()

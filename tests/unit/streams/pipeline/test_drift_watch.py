@@ -5,9 +5,9 @@ import json
 import numpy as np
 
 from channelpulse.config import Settings
-from models.drift import ReferenceProfile
-from schemas.lifecycle import DriftReportRecord, RetrainRequest
-from streams.pipeline.drift import DriftWatch
+from channelpulse.models.drift import ReferenceProfile
+from channelpulse.schemas.lifecycle import DriftReportRecord, RetrainRequest
+from channelpulse.streams.pipeline.drift import DriftWatch
 
 DIM = 8
 

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from channelpulse.config import Settings
-from schemas.events import EventKind
-from streams import metrics
-from streams.pipeline.isolation import StagedState, process_isolating
-from streams.pipeline.processor import Processor
-from streams.pipeline.records import RawRecord
-from streams.scoring.base import AnomalyBatch, PermanentScoringError, RecommendationBatch, SentimentBatch
+from channelpulse.schemas.events import EventKind
+from channelpulse.streams import metrics
+from channelpulse.streams.pipeline.isolation import StagedState, process_isolating
+from channelpulse.streams.pipeline.processor import Processor
+from channelpulse.streams.pipeline.records import RawRecord
+from channelpulse.streams.scoring.base import AnomalyBatch, PermanentScoringError, RecommendationBatch, SentimentBatch
 from tests.unit.streams.fakes import FakeScorer
 
 TS = "2026-11-22T10:00:00+00:00"

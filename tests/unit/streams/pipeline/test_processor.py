@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from channelpulse.config import Settings
-from models.anomaly.sensor_state import SensorState
-from schemas.events import EventKind
-from streams.pipeline.processor import Processor, topic_kind
-from streams.pipeline.records import RawRecord
+from channelpulse.models.anomaly.sensor_state import SensorState
+from channelpulse.schemas.events import EventKind
+from channelpulse.streams.pipeline.processor import Processor, topic_kind
+from channelpulse.streams.pipeline.records import RawRecord
 from tests.unit.streams.fakes import FakeScorer
 
 TS = "2026-11-22T10:00:00+00:00"
@@ -229,8 +229,8 @@ async def test_readings_of_one_sensor_in_a_batch_share_one_request_row(settings:
 
 
 async def test_every_valid_event_feeds_analytics_and_the_lake(settings: Settings, tmp_path: Any) -> None:
-    from streams.lake.reader import read_lake
-    from streams.lake.writer import LakeWriter
+    from channelpulse.streams.lake.reader import read_lake
+    from channelpulse.streams.lake.writer import LakeWriter
 
     lake = LakeWriter(tmp_path, flush_rows=10_000)
     proc = Processor(settings, FakeScorer(), {}, {}, lake=lake)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from channelpulse.config import Settings
-from schemas.events import EventKind, SensorEvent
-from schemas.lifecycle import DriftReportRecord
-from streams.pipeline.isolation import process_isolating
-from streams.pipeline.processor import Processor
-from streams.pipeline.records import BatchResult, RawRecord
-from streams.pipeline.sensor_drift import SensorDriftWatch
+from channelpulse.schemas.events import EventKind, SensorEvent
+from channelpulse.schemas.lifecycle import DriftReportRecord
+from channelpulse.streams.pipeline.isolation import process_isolating
+from channelpulse.streams.pipeline.processor import Processor
+from channelpulse.streams.pipeline.records import BatchResult, RawRecord
+from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
 from tests.unit.streams.fakes import FakeScorer
 
 SETTINGS = Settings(sensor_drift_reference=1000, sensor_drift_window=200)

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from channelpulse.config import Settings
-from schemas.events import ClickEvent, EventKind, ReviewEvent, SensorEvent
-from streams.pipeline.clicks import recommend_clicks
-from streams.pipeline.records import OutputTopics, RawRecord
-from streams.pipeline.sensors import score_sensors
-from streams.pipeline.sentiment import score_texts
+from channelpulse.schemas.events import ClickEvent, EventKind, ReviewEvent, SensorEvent
+from channelpulse.streams.pipeline.clicks import recommend_clicks
+from channelpulse.streams.pipeline.records import OutputTopics, RawRecord
+from channelpulse.streams.pipeline.sensors import score_sensors
+from channelpulse.streams.pipeline.sentiment import score_texts
 from tests.unit.streams.fakes import FakeScorer
 
 TS = "2026-11-22T10:00:00+00:00"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from streams.privacy.forget import forget_user_state
+from channelpulse.streams.privacy.forget import forget_user_state
 
 
 def test_forgetting_deletes_only_that_users_state() -> None:

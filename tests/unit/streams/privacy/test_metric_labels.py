@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from prometheus_client.metrics import MetricWrapperBase
 
-from streams import metrics
+from channelpulse.streams import metrics
 
 IDENTIFYING = {"user", "user_id", "session", "session_id", "author", "event_id", "item_id", "sensor_id", "key"}
 

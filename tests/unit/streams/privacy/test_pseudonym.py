@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from channelpulse.config import Settings
-from streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers, current_pseudonymizer, key_file
-from streams.privacy.pseudonym import Pseudonymizer
+from channelpulse.streams.privacy.keys import MissingPseudonymKey, all_pseudonymizers, current_pseudonymizer, key_file
+from channelpulse.streams.privacy.pseudonym import Pseudonymizer
 
 KEY = b"0123456789abcdef-secret"
 

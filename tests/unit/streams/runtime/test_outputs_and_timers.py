@@ -14,12 +14,12 @@ import pytest
 from faust.types import TP
 
 from channelpulse.config import Settings
-from streams import metrics
-from streams.delivery import OffsetLedger
-from streams.outputs import OutputProducer, dead_letter_of
-from streams.pipeline.drift import DriftWatch
-from streams.pipeline.records import Emit, RawRecord
-from streams.timers import LagReporter, Ticks
+from channelpulse.streams import metrics
+from channelpulse.streams.delivery import OffsetLedger
+from channelpulse.streams.outputs import OutputProducer, dead_letter_of
+from channelpulse.streams.pipeline.drift import DriftWatch
+from channelpulse.streams.pipeline.records import Emit, RawRecord
+from channelpulse.streams.timers import LagReporter, Ticks
 
 
 class Producer:

@@ -11,7 +11,7 @@ from faust.transport.consumer import Consumer
 from faust.types import TP
 
 from channelpulse.config import Settings
-from streams.reread import ReadOffsets, deliver_rereads
+from channelpulse.streams.reread import ReadOffsets, deliver_rereads
 from tests.unit.streams.fakes import FakeScorer
 
 
@@ -42,7 +42,7 @@ def test_the_installed_faust_filters_fetched_records_by_the_read_offset_map() ->
 
 
 async def test_the_runtime_lifts_the_filter_on_every_rebalance(tmp_path: Path) -> None:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     app, runtime = make_app(Settings(state_dir=tmp_path), FakeScorer)
     consumer = FakeConsumer()

@@ -16,10 +16,10 @@ import pytest
 from faust.types import TP
 
 from channelpulse.config import Settings
-from streams import metrics
-from streams.commit_barrier import CommitBarrier
-from streams.lake.reader import read_lake
-from streams.pipeline.processor import Processor
+from channelpulse.streams import metrics
+from channelpulse.streams.commit_barrier import CommitBarrier
+from channelpulse.streams.lake.reader import read_lake
+from channelpulse.streams.pipeline.processor import Processor
 from tests.unit.streams.fakes import FakeScorer
 
 TS = "2026-11-22T10:00:00+00:00"
@@ -110,9 +110,9 @@ def review(topic: str, offset: int) -> Event:
 
 @pytest.fixture
 def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
-    monkeypatch.setattr("streams.app.asyncio.sleep", _no_sleep)
+    monkeypatch.setattr("channelpulse.streams.app.asyncio.sleep", _no_sleep)
     settings = Settings(state_dir=tmp_path)
     _, rt = make_app(settings, FakeScorer)
     tp = TP(settings.topic_reviews, 0)

@@ -11,12 +11,12 @@ from faust.stores.memory import Store as MemoryStore
 from faust.types import TP
 
 from channelpulse.config import Settings
-from streams.table_store import KeyPartitionedRocksDBStore
+from channelpulse.streams.table_store import KeyPartitionedRocksDBStore
 from tests.unit.streams.fakes import FakeScorer
 
 
 def worker_tables(settings: Settings) -> tuple[Any, Any]:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     app, runtime = make_app(settings, FakeScorer)
     return app, runtime

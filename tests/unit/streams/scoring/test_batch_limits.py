@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from infra.stack.process import free_port
-from streams.scoring.limits import BatchSizeTooLarge, check_batch_size, max_batch_size_of, served_batch_limits
+from channelpulse.infra.stack.process import free_port
+from channelpulse.streams.scoring.limits import (
+    BatchSizeTooLarge,
+    check_batch_size,
+    max_batch_size_of,
+    served_batch_limits,
+)
 
 
 def test_max_batch_size_is_read_from_triton_json_configs() -> None:

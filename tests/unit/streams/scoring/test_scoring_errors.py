@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from tritonclient.utils import InferenceServerException
 
-from streams import metrics
-from streams.scoring.base import PermanentScoringError, ScoringError, TransientScoringError
-from streams.scoring.errors import classify
-from streams.scoring.retry import until_scored
+from channelpulse.streams import metrics
+from channelpulse.streams.scoring.base import PermanentScoringError, ScoringError, TransientScoringError
+from channelpulse.streams.scoring.errors import classify
+from channelpulse.streams.scoring.retry import until_scored
 
 
 def triton_error(status: str, message: str) -> InferenceServerException:

@@ -12,10 +12,10 @@ import pytest
 from tritonclient.utils import InferenceServerException
 
 from channelpulse.net import free_port
-from streams.scoring import retry
-from streams.scoring.base import TransientScoringError
-from streams.scoring.retry import MAX_RETRY_DELAY_S, until_scored
-from streams.scoring.triton import TritonScorer, channel_options
+from channelpulse.streams.scoring import retry
+from channelpulse.streams.scoring.base import TransientScoringError
+from channelpulse.streams.scoring.retry import MAX_RETRY_DELAY_S, until_scored
+from channelpulse.streams.scoring.triton import TritonScorer, channel_options
 
 
 def test_the_reconnect_backoff_is_capped_and_keepalive_pings_stay_off() -> None:

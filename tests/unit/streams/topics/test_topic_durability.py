@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from channelpulse.config import Settings
-from streams.kafka_io import topic_specs
+from channelpulse.streams.kafka_io import topic_specs
 from tests.unit.streams.fakes import FakeScorer
 
 
@@ -16,7 +16,7 @@ def test_stack_topics_carry_min_insync_replicas() -> None:
 
 
 def test_worker_topics_and_changelogs_carry_the_replication_settings(tmp_path: object) -> None:
-    from streams.app import make_app
+    from channelpulse.streams.app import make_app
 
     settings = Settings(state_dir=tmp_path, replication_factor=3, min_insync_replicas=2)
     app, runtime = make_app(settings, FakeScorer)
