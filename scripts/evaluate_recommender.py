@@ -6,7 +6,7 @@ code the stream uses, against popularity, plain item co-occurrence and a text-on
 Per user (``models/recommend/replay.py``): the last order is held out, its items not bought before
 are the targets; the query is the user's ``UserState`` (the worker's code) replayed over all earlier
 events, with their purchases excluded. The model is fitted by the stream refresher's own ``fit``
-(``models/recommend/refresh.py``, parameters ``streams/recommend_refresh.TRAIN_PARAMS``) on every
+(``models/recommend/refresh.py``, parameters ``streams/recommend_learning.TRAIN_PARAMS``) on every
 event but the held-out orders, and scored by ``Recommender`` (what the Triton adapter runs).
 Users are split by the time of their held-out order: before --split (the tuning part, on which the
 parameters were chosen) and from --split on (the report). Also printed: the report part after the
@@ -42,7 +42,7 @@ from channelpulse.models.recommend.retail import load_retail
 from channelpulse.models.recommend.sequences import event_time, user_steps
 from channelpulse.models.recommend.state import UserState
 from channelpulse.models.recommend.text_neighbours import catalog_embeddings, shared_embedder
-from channelpulse.streams.recommend_refresh import TRAIN_PARAMS
+from channelpulse.streams.recommend_learning import TRAIN_PARAMS
 
 
 def per_order_cases(events: Sequence[Mapping[str, Any]], split: datetime, max_history: int) -> list[BasketCase]:

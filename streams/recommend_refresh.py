@@ -1,153 +1,54 @@
 """The recommender learns from the stream: the leader worker's timer runs one refresh
-(models/recommend/refresh.py) every ``CHANNELPULSE_RECOMMENDER_REFRESH_S`` seconds on the clicks
+(streams/recommend_learning.py) every ``CHANNELPULSE_RECOMMENDER_REFRESH_S`` seconds on the clicks
 the workers filed in the event lake and the catalog read from its compacted topic.
 
 A refresh runs in a child process (spawned once, niced), so fitting never holds the worker's
-event loop or its GIL; the worker only flushes its lake buffer first and logs the outcome.
+event loop or its GIL; the worker only flushes its lake buffer first and logs the outcome. Fitting
+needs torch (the `channelpulse[train]` extra); a worker installed without it serves the current
+version and says once that it does not learn.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import importlib.util
 import logging
 import multiprocessing
 import os
-import time
 from collections.abc import Callable
-from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
 from multiprocessing.pool import Pool
-from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
 from channelpulse.config import Settings
-from channelpulse.kafka_security import kafka_python_options
-from channelpulse.models.contract import RECOMMENDER_MODEL
-from channelpulse.models.recommend.embedding_cache import CachedEmbedder
-from channelpulse.models.recommend.recommender import ScoringParams
-from channelpulse.models.recommend.refresh import RefreshParams, refresh
-from channelpulse.models.recommend.text_neighbours import item_text, shared_embedder
-from channelpulse.models.recommend.training import TrainParams
-from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
-from channelpulse.streams.lake.reader import read_lake
 
 log = logging.getLogger(__name__)
 
-CLICK_COLUMNS = ("user_id", "item_id", "action", "occurred_at", "session_id", "lake_ts")
-CATALOG_FIELDS = ("item_id", "title", "description", "categories")
 REFRESH_NICE = 5
 
-# Learning parameters, chosen on the tuning part of the UCI replay (docs/models.md, Recommendations).
-TRAIN_PARAMS = TrainParams(
-    window=20,
-    backward=1.0,
-    distance_decay=0.95,
-    half_life_days=60.0,
-    scoring=ScoringParams(recency_decay=1.0, popularity_prior=0.3),
-)
 
+def refresh_in_child(settings: Settings) -> dict[str, Any]:
+    """What the child process runs; the learning code (and torch) is imported there only."""
+    from channelpulse.streams.recommend_learning import refresh_once
 
-def refresh_params(settings: Settings) -> RefreshParams:
-    return RefreshParams(
-        train=TRAIN_PARAMS,
-        max_history=settings.recommendation_history,
-        k=settings.recommendation_k,
-        gate_cases=settings.recommender_gate_cases,
-        min_gate_cases=settings.recommender_min_gate_cases,
-        tolerance=settings.recommender_gate_tolerance,
-    )
-
-
-def read_catalog(settings: Settings, timeout_s: float = 30.0) -> list[dict[str, Any]]:
-    """The catalog now: the latest record of each key of the compacted catalog topic, read up to the
-    end offsets it had when called; a null value (tombstone) deletes the item; undecodable records
-    are skipped (the worker dead-letters them)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None,
-        **kafka_python_options(settings),
-    )
-    items: dict[bytes, dict[str, Any] | None] = {}
-    try:
-        partitions = consumer.partitions_for_topic(settings.topic_catalog) or set()
-        tps = [TopicPartition(settings.topic_catalog, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        pending = {tp for tp in tps if consumer.position(tp) < ends[tp]}
-        deadline = time.monotonic() + timeout_s
-        while pending and time.monotonic() < deadline:
-            for tp, messages in consumer.poll(timeout_ms=500).items():
-                for msg in messages:
-                    if msg.offset < ends[tp]:
-                        items[msg.key or b""] = _catalog_item(msg.value)
-                if consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-        if pending:
-            raise TimeoutError(f"catalog not read to its end within {timeout_s:g}s: {sorted(map(str, pending))}")
-    finally:
-        consumer.close()
-    return [item for item in items.values() if item is not None]
-
-
-def _catalog_item(value: bytes | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not data.get("item_id") or not data.get("title"):
-        return None
-    return {k: data[k] for k in CATALOG_FIELDS if k in data}
-
-
-def read_clicks(settings: Settings, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The newest clicks of the lookback filed in the lake, oldest first."""
-    end = now or datetime.now(timezone.utc)
-    frame = read_lake(settings.lake_root, "click", start=end - timedelta(days=settings.recommender_lookback_days))
-    if frame.is_empty():
-        return []
-    frame = frame.select([c for c in CLICK_COLUMNS if c in frame.columns]).tail(settings.recommender_max_clicks)
-    return frame.to_dicts()
-
-
-def embeddings_file(settings: Settings) -> Path:
-    """Where the catalog texts' embeddings are kept between refreshes."""
-    return settings.state_dir / "recommender" / "text_embeddings.npz"
-
-
-def refresh_once(settings: Settings) -> dict[str, Any]:
-    """One refresh against the live repository and Triton; returns the outcome as a dict."""
-    registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
-    catalog = read_catalog(settings)
-    embed, text_state = None, {}
-    if settings.recommender_text:
-        # the encoder is loaded only when there is something new to encode
-        embed = CachedEmbedder(lambda texts: shared_embedder()(texts), embeddings_file(settings), cached_only=True)
-        texts = [item_text(item) for item in catalog]
-        left = embed.prefetch(texts, settings.recommender_text_budget)
-        text_state = {"texts_placed": len(set(texts)) - left}
-    outcome = refresh(
-        read_clicks(settings), catalog, registry, RECOMMENDER_MODEL, refresh_params(settings),
-        embed=embed, work_dir=settings.state_dir, text_state=text_state,
-    )
-    return asdict(outcome)
+    return refresh_once(settings)
 
 
 class RecommenderRefresher:
     """The worker side: ``tick()`` (a leader-only Faust timer) flushes the lake, runs
-    :func:`refresh_once` in the child process and logs what it did; shutdown terminates the child."""
+    :func:`refresh_in_child` in the child process and logs what it did; shutdown terminates the child.
+    Without torch installed it never starts the child: it logs once that this worker does not learn."""
 
     def __init__(self, settings: Settings, flush_lake: Callable[[], object]) -> None:
         self.settings = settings
         self.flush_lake = flush_lake
         self._pool: Pool | None = None
         self.last: dict[str, Any] | None = None
+        self.can_learn = importlib.util.find_spec("torch") is not None
+        if not self.can_learn:
+            log.warning(
+                "recommender learning is off in this worker: fitting needs torch (pip install 'channelpulse[train]'); "
+                "CHANNELPULSE_RECOMMENDER_REFRESH_S=0 turns it off explicitly"
+            )
 
     def pool(self) -> Pool:
         if self._pool is None:
@@ -155,10 +56,12 @@ class RecommenderRefresher:
         return self._pool
 
     async def tick(self) -> None:
+        if not self.can_learn:
+            return
         self.flush_lake()
         pool = self.pool()
         try:
-            self.last = await asyncio.to_thread(pool.apply, refresh_once, (self.settings,))
+            self.last = await asyncio.to_thread(pool.apply, refresh_in_child, (self.settings,))
         except Exception:  # a failed refresh leaves the serving version; the next tick tries again
             log.exception("recommender refresh failed")
             return
