@@ -11,9 +11,8 @@ from channelpulse.config import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from channelpulse.bench.options import DEFAULT_RATES, QUICK_DURATION_S
-    from channelpulse.bench.workload import PIPELINES
-
+    """Imports nothing of channelpulse.bench: every command's parser is built in every process, the
+    worker's included, and the bench's code stays out of those."""
     parser = sub.add_parser(
         "bench",
         help="measure throughput and latency of each pipeline against the model, Triton and Kafka limits",
@@ -30,13 +29,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--rates",
         default=None,
-        help=f"fixed offered rates: events/s (200) or shares of the measured maximum (0.5x); default {DEFAULT_RATES}",
+        help="fixed offered rates: events/s (200) or shares of the measured maximum (0.5x); "
+        "default: channelpulse.bench.options.DEFAULT_RATES",
     )
     parser.add_argument(
-        "--pipelines", default=",".join(PIPELINES), help=f"comma-separated subset of {','.join(PIPELINES)}"
+        "--pipelines", default=None, help="comma-separated subset of the pipelines (default: all, in the order of "
+        "channelpulse.bench.workload.PIPELINES)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help=f"seconds-long smoke run (CI): {QUICK_DURATION_S:g}s phases, rate 0.5x"
+        "--quick",
+        action="store_true",
+        help="seconds-long smoke run (CI): phases of channelpulse.bench.options.QUICK_DURATION_S, rate 0.5x",
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results"), help="folder for bench.json and bench.png")
     parser.add_argument("--no-scaling", action="store_true", help="skip one-vs-two workers and the lag drain")
@@ -71,6 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from channelpulse.bench.options import DEFAULT_RATES, QUICK_DURATION_S, BenchOptions
     from channelpulse.bench.rates import parse_rates
+    from channelpulse.bench.workload import PIPELINES
 
     command = "channelpulse " + shlex.join(sys.argv[1:])
     duration = args.duration if args.duration is not None else (QUICK_DURATION_S if args.quick else 15.0)
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         options = BenchOptions(
             duration_s=duration,
             rates=parse_rates(args.rates or ("0.5x" if args.quick else DEFAULT_RATES)),
-            pipelines=[p.strip() for p in args.pipelines.split(",") if p.strip()],
+            pipelines=[p.strip() for p in (args.pipelines or ",".join(PIPELINES)).split(",") if p.strip()],
             quick=args.quick,
             out_dir=args.out,
             scaling=not args.no_scaling,
