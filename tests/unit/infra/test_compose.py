@@ -27,7 +27,9 @@ from channelpulse.streams.kafka_io import topic_specs
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 PROMETHEUS_CONFIG = REPO_ROOT / "infra" / "prometheus" / "prometheus-compose.yml"
-CHANNELPULSE_SERVICES = sorted(n for n, s in SERVICES.items() if s["image"].startswith("channelpulse:"))
+CHANNELPULSE_SERVICES = sorted(
+    n for n, s in SERVICES.items() if s["image"].split(":")[0] in {"channelpulse", "channelpulse-train"}
+)
 
 
 @pytest.fixture(autouse=True)

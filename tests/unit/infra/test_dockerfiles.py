@@ -1,5 +1,5 @@
-"""The two Dockerfiles copy every package pyproject.toml installs, from a context their
-.dockerignore lets through, on the base images docker-compose.yml promises."""
+"""The two Dockerfiles copy every folder the wheel packages, from a context their .dockerignore
+lets through, on the base images docker-compose.yml promises, and install the extras of their role."""
 
 from __future__ import annotations
 
@@ -48,14 +48,14 @@ def ignored(relpath: str, dockerignore: Path) -> bool:
     return verdict
 
 
-def installed_packages() -> set[str]:
-    """The top-level packages of pyproject.toml's [tool.setuptools.packages.find] include list
-    (read with a pattern: tomllib is not in Python 3.10)."""
-    text = (REPO_ROOT / "pyproject.toml").read_text()
-    section = text.split("[tool.setuptools.packages.find]", 1)[1]
-    match = re.search(r"include\s*=\s*\[([^\]]*)\]", section)
-    assert match is not None
-    return {p.rstrip("*") for p in re.findall(r'"([^"]+)"', match.group(1))}
+def packaged_folders() -> set[str]:
+    """channelpulse/ and the folders its symlinks (channelpulse/streams -> ../streams, ...) map in."""
+    links = [p for p in (REPO_ROOT / "channelpulse").iterdir() if p.is_symlink()]
+    return {"channelpulse"} | {str(p.resolve().relative_to(REPO_ROOT)) for p in links}
+
+
+def arg_defaults(path: Path) -> dict[str, str]:
+    return dict(a.split("=", 1) for word, a in instructions(path) if word == "ARG" and "=" in a)
 
 
 def test_compose_builds_these_dockerfiles() -> None:
@@ -67,20 +67,31 @@ def test_compose_builds_these_dockerfiles() -> None:
 def test_base_images() -> None:
     (base,) = [args for word, args in instructions(DOCKERFILES["channelpulse"]) if word == "FROM"]
     assert base == "python:3.11-slim"
-    args = dict(
-        a.split("=", 1) for word, a in instructions(DOCKERFILES["triton"]) if word == "ARG" and "=" in a
-    )
+    args = arg_defaults(DOCKERFILES["triton"])
     assert re.fullmatch(r"nvcr\.io/nvidia/tritonserver:\d\d\.\d\d-py3", args["TRITON_IMAGE"])
     assert [a for w, a in instructions(DOCKERFILES["triton"]) if w == "FROM"] == ["${TRITON_IMAGE}"]
 
 
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
-def test_every_installed_package_is_copied(name: str) -> None:
-    sources = copy_sources(DOCKERFILES[name])
-    assert installed_packages() <= set(sources)
-    # the dependency layer's placeholders are the same packages
-    (loop,) = [args for word, args in instructions(DOCKERFILES[name]) if word == "RUN" and "for pkg in" in args]
-    assert set(loop.split("for pkg in", 1)[1].split(";", 1)[0].split()) == installed_packages()
+def test_every_packaged_folder_is_copied(name: str) -> None:
+    assert packaged_folders() <= set(copy_sources(DOCKERFILES[name]))
+    # the dependency layer's placeholder is the one top-level package
+    runs = [args for word, args in instructions(DOCKERFILES[name]) if word == "RUN"]
+    assert "touch channelpulse/__init__.py" in runs[0]
+
+
+def test_each_image_installs_the_extras_of_its_role() -> None:
+    """Worker image: no extra (no torch); compose's retrainer: `train`; Triton: the adapters' `serving`
+    within `train` (the chart's retrainer runs on it)."""
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    assert arg_defaults(DOCKERFILES["channelpulse"])["EXTRAS"] == '""'
+    (deps,) = [a for w, a in instructions(DOCKERFILES["channelpulse"]) if w == "RUN" and "pip install" in a][:1]
+    assert '".${EXTRAS:+[$EXTRAS]}"' in deps
+    extras = {n: s["build"].get("args", {}).get("EXTRAS", "") for n, s in services.items()
+              if s.get("build", {}).get("dockerfile") == "infra/docker/channelpulse.Dockerfile"}
+    assert extras == {"retrainer": "train", "worker": "", "kafka-init": "", "model-repository-init": ""}
+    assert services["worker"]["image"] == "channelpulse:latest" != services["retrainer"]["image"]
+    assert arg_defaults(DOCKERFILES["triton"])["EXTRAS"] == "train"
 
 
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
