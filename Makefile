@@ -14,7 +14,7 @@ demo: bootstrap
 	$(VENV)/channelpulse demo
 
 lint: bootstrap
-	$(VENV)/ruff check channelpulse streams models schemas infra tests scripts
+	$(VENV)/ruff check channelpulse streams models schemas infra bench tests scripts
 	$(VENV)/mypy
 
 test: lint

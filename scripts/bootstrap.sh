@@ -32,7 +32,7 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[bootstrap] installing channelpulse and its dependencies into .venv (first time: several GB for torch)"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q -e ".[dev,serving,train,stack]"  # every role (pyproject.toml)
   echo "$want" > "$stamp"
 fi
 # The Helm client that `make test` lints and renders the chart with (infra/helm): built once from
