@@ -8,7 +8,7 @@ from pathlib import Path
 
 from channelpulse.config import REPO_ROOT
 
-PACKAGES = ("channelpulse", "models", "schemas", "streams")
+PACKAGES = ("channelpulse", "models", "schemas", "streams", "bench")
 LEVELS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
 PERSONAL = {"user_id", "session_id", "author", "text", "texts", "title", "description"}
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from channelpulse.bench.limits import latest_version_dir
 from channelpulse.bench.limits.model import load_runner, measure_model
+from channelpulse.config import REPO_ROOT
 
 
 def test_latest_version_is_the_highest_numbered_non_empty_folder(tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ def test_model_alone_counts_events_per_second() -> None:
 
 
 def test_the_anomaly_detector_runs_alone_on_pipeline_requests() -> None:
-    repo = Path(__file__).resolve().parents[4] / "models" / "repository"
+    repo = REPO_ROOT / "models" / "repository"
     version = latest_version_dir(repo, "anomaly")
     assert version is not None
     values = np.cumsum(np.random.default_rng(0).normal(size=(8, 3)), axis=1)
