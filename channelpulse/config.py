@@ -153,8 +153,9 @@ class Settings(BaseSettings):
     )
     table_dir: Path | None = Field(
         default=None,
-        description="Folder of a worker's RocksDB tables; unset: <state_dir>/faust/<app_id>. Keep it across "
-        "restarts (a persistent volume); workers on one host each need their own.",
+        description="Folder of a worker's RocksDB tables; unset: <state_dir>/faust/<app_id>/worker-<web port> "
+        "(RocksDB locks its files: workers on one host each need their own). Keep it across restarts (a "
+        "persistent volume).",
     )
     table_standby_replicas: int = Field(
         default=1,

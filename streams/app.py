@@ -46,7 +46,10 @@ PROCESSING_ATTEMPTS = 3
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
     """Build the worker's Faust app with its agents, tables and timers (and the runtime they share)."""
-    datadir = settings.table_dir or settings.state_dir / "faust" / settings.app_id
+    # one folder per worker: RocksDB locks its files, so two workers of one host cannot share them (the web
+    # port tells the workers of a host apart and stays the same across a restart)
+    worker_dir = f"worker-{settings.worker_web_port}"
+    datadir = settings.table_dir or settings.state_dir / "faust" / settings.app_id / worker_dir
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,

@@ -30,6 +30,16 @@ def test_the_default_store_is_rocksdb_under_the_state_dir(tmp_path: Path) -> Non
     assert app.conf.table_standby_replicas == 1
 
 
+def test_two_workers_of_one_host_keep_their_tables_apart(tmp_path: Path) -> None:
+    """RocksDB locks its files: a second worker of the same app on the host (another web port) must not
+    open the first one's databases; a restart (same port) opens its own again."""
+    _, first = worker_tables(Settings(state_dir=tmp_path, worker_web_port=7001))
+    _, second = worker_tables(Settings(state_dir=tmp_path, worker_web_port=7002))
+    _, restarted = worker_tables(Settings(state_dir=tmp_path, worker_web_port=7001))
+    assert first.users.data.path != second.users.data.path
+    assert restarted.users.data.path == first.users.data.path
+
+
 def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
     app, runtime = worker_tables(Settings(state_dir=tmp_path, table_store="memory", table_standby_replicas=2))
     assert isinstance(runtime.users.data, MemoryStore)
