@@ -74,7 +74,9 @@ class Reviews:
         self._thread.join(timeout=60)
 
     def _loop(self) -> None:
-        prod = producer(self.settings)
+        # the drill's own client must not be what it measures: kafka-python's reconnect backoff grows to 30 s,
+        # so after a 10 s broker outage it may wait seconds before trying the broker that is back
+        prod = producer(self.settings, reconnect_backoff_max_ms=500)
         try:
             while not self._stop.is_set():
                 if not self._run.wait(timeout=0.2):
