@@ -217,9 +217,10 @@ class LiveBench:
         return sum(metric_sum(samples, "channelpulse_events_in_total", topic=t) for t in spec.input_topics)
 
     async def lag_drain(self, name: str) -> dict[str, Any]:
-        """Stop every worker, publish a burst (about ``duration_s`` of work), start one worker."""
+        """Stop every worker, publish a burst (about ``duration_s`` of work), start one worker. Its time
+        includes the new worker's start and table recovery (the whole changelogs for a worker with a fresh
+        table folder), so the phase may take the start-up allowance on top of the drain's."""
         n = self.backlog_size(self.max_rates[name])
-        result = await phases.burst_after_stop(
-            self.group, self.generators[name], self.specs[name], n, self.options.drain_timeout_s
-        )
+        timeout_s = self.options.drain_timeout_s + self.options.settle_timeout_s
+        result = await phases.burst_after_stop(self.group, self.generators[name], self.specs[name], n, timeout_s)
         return {"pipeline": name, **result}
