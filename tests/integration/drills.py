@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,7 +40,7 @@ from channelpulse.infra.stack.process import ServiceProcess, pid_alive
 from channelpulse.kafka_security import kafka_python_options
 from channelpulse.net import port_is_open
 from channelpulse.schemas.events import EXAMPLES, EventKind
-from channelpulse.streams.kafka_io import Record, read_topic
+from channelpulse.streams.kafka_io import Record, producer, read_topic
 from channelpulse.streams.worker_process import WorkerProcess
 
 STAND_IN_MAX_BATCH = 8
@@ -196,3 +197,54 @@ def sigkill(settings: Settings, service: str, ports: tuple[int, ...]) -> None:
 
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+Made = tuple[str, bytes, bytes]
+"""What a :class:`Publisher` sends: topic, key, value."""
+
+
+class Publisher:
+    """Publishes ``make(event_id)`` at ``rate`` a second from a thread while resumed; ``sent`` maps each
+    event id to (time() it was sent, its partition). The drill's own producer reconnects within 0.5 s
+    (kafka-python's backoff grows to 30 s): after a broker outage the drill measures the worker, not it."""
+
+    def __init__(self, settings: Settings, tag: str, rate: float, make: Callable[[str], Made]) -> None:
+        self.settings, self.tag, self.rate, self.make = settings, tag, rate, make
+        self.sent: dict[str, tuple[float, int]] = {}
+        self._run = threading.Event()
+        self._stop = threading.Event()
+        self._sending = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def resume(self) -> None:
+        self._run.set()
+
+    def pause(self) -> None:
+        """Stop publishing; returns once every record sent so far is acknowledged."""
+        self._run.clear()
+        with self._sending:
+            pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._run.set()
+        self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        prod = producer(self.settings, reconnect_backoff_max_ms=500)
+        try:
+            while not self._stop.is_set():
+                if not self._run.wait(timeout=0.2):
+                    continue
+                with self._sending:
+                    if not self._run.is_set():
+                        continue
+                    event_id = f"{self.tag}-{len(self.sent)}"
+                    topic, key, value = self.make(event_id)
+                    at = time.time()
+                    meta = prod.send(topic, key=key, value=value).get(timeout=60)
+                    self.sent[event_id] = (at, meta.partition)
+                time.sleep(1.0 / self.rate)
+        finally:
+            prod.close()

@@ -25,11 +25,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from signal import SIGKILL
 
@@ -40,8 +38,9 @@ from kafka.admin import NewTopic
 from channelpulse.config import Settings
 from channelpulse.kafka_security import kafka_python_options
 from channelpulse.schemas.events import EXAMPLES, EventKind
-from channelpulse.streams.kafka_io import admin_client, ensure_topics, producer, publish, read_topic
+from channelpulse.streams.kafka_io import admin_client, ensure_topics, publish, read_topic
 from channelpulse.streams.worker_process import WorkerProcess
+from tests.integration.drills import Publisher
 
 TARGET_S = 10.0
 N_USERS = 40_000
@@ -146,54 +145,14 @@ def test_a_restarted_worker_reads_only_the_changelog_tail(stack: Settings) -> No
     assert durable_s <= TARGET_S, f"first output {durable_s:.1f}s after the restart; {load()}"
 
 
-@dataclass
-class Clicks:
-    """Publishes clicks of ``users`` users at ``rate`` a second from a thread until paused; remembers when
-    and to which partition each went."""
+def clicks_publisher(settings: Settings, rate: float = 20.0, users: int = 400) -> Publisher:
+    """Clicks of ``users`` random users at ``rate`` a second (``sent``: when and to which partition)."""
 
-    settings: Settings
-    rate: float = 20.0
-    users: int = 400
-    sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # event id -> (time(), partition)
+    def make(event_id: str) -> tuple[str, bytes, bytes]:
+        user = f"user-{random.randrange(users)}"
+        return settings.topic_clicks, user.encode(), click(event_id, user)
 
-    def __post_init__(self) -> None:
-        self._run = threading.Event()
-        self._stop = threading.Event()
-        self._sending = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def resume(self) -> None:
-        self._run.set()
-
-    def pause(self) -> None:
-        self._run.clear()
-        with self._sending:
-            pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._run.set()
-        self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        prod = producer(self.settings)
-        try:
-            while not self._stop.is_set():
-                if not self._run.wait(timeout=0.2):
-                    continue
-                with self._sending:
-                    if not self._run.is_set():
-                        continue
-                    event_id = f"j-{len(self.sent)}"
-                    user = f"user-{random.randrange(self.users)}"
-                    at = time.time()
-                    meta = prod.send(self.settings.topic_clicks, key=user.encode(),
-                                     value=click(event_id, user)).get(timeout=60)
-                    self.sent[event_id] = (at, meta.partition)
-                time.sleep(1.0 / self.rate)
-        finally:
-            prod.close()
+    return Publisher(settings, "j", rate, make)
 
 
 def answered(settings: Settings) -> dict[str, float]:
@@ -218,7 +177,7 @@ def answered(settings: Settings) -> dict[str, float]:
     return first
 
 
-def longest_wait(clicks: Clicks, out: dict[str, float], start: float, end: float) -> tuple[float, float]:
+def longest_wait(clicks: Publisher, out: dict[str, float], start: float, end: float) -> tuple[float, float]:
     """(the longest an event published in [start, end) waited for its output, the time that event was
     published); unanswered events count up to now."""
     now = time.time()
@@ -226,7 +185,7 @@ def longest_wait(clicks: Clicks, out: dict[str, float], start: float, end: float
     return max(waits) if waits else (0.0, start)
 
 
-def caught_up(settings: Settings, clicks: Clicks, since: float) -> bool:
+def caught_up(settings: Settings, clicks: Publisher, since: float) -> bool:
     """Every click published between ``since`` and 10 s ago is answered."""
     out = answered(settings)
     horizon = time.time() - 10.0
@@ -243,7 +202,7 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
         return WorkerProcess(settings.model_copy(update={"table_dir": tmp_path / name}), name=f"rebalance-{name}")
 
     a, b = worker("a"), worker("b")
-    clicks = Clicks(settings)
+    clicks = clicks_publisher(settings)
     changes: list[tuple[str, float]] = []
     reads: dict[str, dict[str, float]] = {}  # after a change: changelog records each live worker has read
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -27,10 +26,11 @@ from channelpulse.config import Settings
 from channelpulse.infra.stack import kafka, triton
 from channelpulse.infra.stack.process import StackError
 from channelpulse.schemas.events import EventKind
-from channelpulse.streams.kafka_io import ensure_topics, producer
+from channelpulse.streams.kafka_io import ensure_topics
 from channelpulse.streams.worker_process import WorkerProcess
 from tests.integration.drills import (
     STAND_IN_MAX_BATCH,
+    Publisher,
     event,
     event_ids,
     load,
@@ -46,51 +46,14 @@ BROKER_DOWN_S = 10.0
 RECOVERY_TARGET_S = 10.0
 RATE_PER_S = 40.0
 
-class Reviews:
-    """Publishes valid reviews at a steady rate from a thread until paused; remembers every id sent."""
+def reviews_publisher(settings: Settings, tag: str) -> Publisher:
+    """Valid reviews at RATE_PER_S a second."""
 
-    def __init__(self, settings: Settings, tag: str) -> None:
-        self.settings = settings
-        self.tag = tag
-        self.sent: list[str] = []
-        self._run = threading.Event()
-        self._stop = threading.Event()
-        self._sending = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
+    def make(event_id: str) -> tuple[str, bytes, bytes]:
+        value = event(EventKind.REVIEW, event_id, text=f"recovered review {event_id}")
+        return settings.topic_reviews, event_id.encode(), value
 
-    def resume(self) -> None:
-        self._run.set()
-
-    def pause(self) -> None:
-        """Stop publishing; returns once every record sent so far is acknowledged."""
-        self._run.clear()
-        with self._sending:
-            pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._run.set()
-        self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        # the drill's own client must not be what it measures: kafka-python's reconnect backoff grows to 30 s,
-        # so after a 10 s broker outage it may wait seconds before trying the broker that is back
-        prod = producer(self.settings, reconnect_backoff_max_ms=500)
-        try:
-            while not self._stop.is_set():
-                if not self._run.wait(timeout=0.2):
-                    continue
-                with self._sending:
-                    if not self._run.is_set():
-                        continue
-                    event_id = f"{self.tag}-{len(self.sent)}"
-                    value = event(EventKind.REVIEW, event_id, text=f"recovered review {event_id}")
-                    prod.send(self.settings.topic_reviews, key=event_id.encode(), value=value).get(timeout=60)
-                    self.sent.append(event_id)
-                time.sleep(1.0 / RATE_PER_S)
-        finally:
-            prod.close()
+    return Publisher(settings, tag, RATE_PER_S, make)
 
 
 def first_output_after(worker: WorkerProcess, topic: str, baseline: float, timeout_s: float) -> float:
@@ -104,7 +67,7 @@ def first_output_after(worker: WorkerProcess, topic: str, baseline: float, timeo
 
 
 def assert_every_review_scored_and_none_dead_lettered(
-    settings: Settings, reviews: Reviews, worker: WorkerProcess
+    settings: Settings, reviews: Publisher, worker: WorkerProcess
 ) -> None:
     wanted = set(reviews.sent)
     wait_until(lambda: wanted <= set(event_ids(settings, settings.topic_sentiment)), 180,
@@ -132,7 +95,7 @@ def drill(
     settings, worker = streaming
     topic = settings.topic_sentiment
     outage = Outage(kill, restart)
-    reviews = Reviews(settings, name)
+    reviews = reviews_publisher(settings, name)
     try:
         before = worker.metric("channelpulse_events_out_total", topic=topic)
         reviews.resume()
