@@ -1,7 +1,7 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
-scalars of ``Slot``, the seasonal bins and, in version 4, the daily peaks); :meth:`OnlineDetector.step`
+scalars of ``Slot``, the seasonal bins and, from version 4 on, the daily peaks); :meth:`OnlineDetector.step`
 scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
 any batching (one reading at a time or many), and nothing but the state row persists between
 readings. It learns each sensor's
@@ -37,7 +37,10 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    bin and the two beside it. A spike that recurs at about the same time every day at about its
    usual height is then no longer beyond the range each time the range envelope has decayed since
    the day before; at other times of day, or far higher, it scores as before. ``peak_decay = 0``
-   turns it off (versions 2 and 3; their rows have no peak bins).
+   turns it off (versions 2 and 3; their rows have no peak bins). *Peak tolerance*
+   (``peak_tolerance``, version 5): a reading up to that fraction above the remembered peak is not
+   beyond it either (a daily spike varies in height by a few percent: many mean absolute deviations
+   of the flat series between the spikes). ``peak_tolerance = 0``: version 4.
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
 
@@ -124,6 +127,7 @@ class OnlineParams:
     range_growth: float = 2.0
     range_step: float = 3.0
     peak_decay: float = 0.98
+    peak_tolerance: float = 0.04
     half_novelty: float = 0.38
     warmup: int = 288
     envelope_start: int = 144
@@ -150,6 +154,8 @@ class OnlineParams:
             raise ValueError("need range_growth 0 (unlimited) or >= 1 and range_step >= 0")
         if not 0.0 <= self.peak_decay < 1.0:
             raise ValueError("need 0 <= peak_decay < 1 (0: no daily peak memory)")
+        if self.peak_tolerance < 0.0:
+            raise ValueError("need peak_tolerance >= 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -219,7 +225,8 @@ class OnlineDetector:
         self, s: np.ndarray, size: np.ndarray, unit: np.ndarray, t: np.ndarray, dt: np.ndarray, learn: np.ndarray
     ) -> np.ndarray:
         """How far ``size`` (the reading's absolute deviation) exceeds the daily peak memory at its time
-        of day (its bin and the two beside it), in units of ``unit``; decays every peak by
+        of day (its bin and the two beside it) widened by ``peak_tolerance`` of its height, in units of
+        ``unit``; decays every peak by
         ``peak_decay ** (dt / day)`` first and records ``size`` in its bin's peak where ``learn``."""
         p = self.params
         rows = np.arange(len(s))
@@ -227,7 +234,8 @@ class OnlineDetector:
         peaks *= np.exp((dt / SECONDS_PER_DAY) * math.log(p.peak_decay))[:, None]
         day_bin = self._bin(t, SECONDS_PER_DAY, p.daily_bins)
         near = np.stack([peaks[rows, (day_bin + o) % p.daily_bins] for o in (-1, 0, 1)], axis=1)
-        beyond = np.maximum(size - np.nan_to_num(near, nan=0.0).max(axis=1), 0.0) / unit
+        peak = np.nan_to_num(near, nan=0.0).max(axis=1)
+        beyond = np.maximum(size - (1.0 + p.peak_tolerance) * peak, 0.0) / unit
         peaks[rows, day_bin] = np.where(learn, np.fmax(near[:, 1], size), near[:, 1])
         return beyond
 

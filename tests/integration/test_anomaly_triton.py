@@ -1,4 +1,4 @@
-"""The served ``anomaly`` model (version 4) on the real stack.
+"""The served ``anomaly`` model (version 5) on the real stack.
 
 * Triton alone (gRPC): scores, flags and new states equal the pure detector's, new and old-format
   state rows start fresh, padding cells are skipped.
@@ -31,7 +31,7 @@ SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 
 
 def _detector(stack: Settings) -> OnlineDetector:
-    return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / "4" / "meta.json"))
+    return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / "5" / "meta.json"))
 
 
 def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values: np.ndarray, times: np.ndarray):
@@ -55,7 +55,7 @@ def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values:
 
 def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> None:
     client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    assert client.is_model_ready(contract.ANOMALY_MODEL, "4")
+    assert client.is_model_ready(contract.ANOMALY_MODEL, "5")
     detector = _detector(stack)
     rng = np.random.default_rng(7)
     history = 50.0 + rng.normal(0.0, 1.0, (3, 400))
@@ -74,7 +74,7 @@ def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> No
 
     scores, flags, new_states, version = _infer(client, states, values, t)
 
-    assert version == "4" and scores.shape == (5, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
+    assert version == "5" and scores.shape == (5, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
     assert new_states.shape == (5, detector.state_size)
     expected_state = detector.adopt(states)
     expected_scores, expected_flags = detector.run(expected_state, values, t)
