@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from channelpulse.config import REPO_ROOT
+from channelpulse.config import REPO_ROOT, Settings
+from channelpulse.infra.stack import triton
 from channelpulse.models.sentiment import runtime as runtime_module
 from channelpulse.models.sentiment.classifier import load_classifier, predict_texts
 from channelpulse.models.sentiment.data import load_vader
-from channelpulse.models.sentiment.runtime import SentimentRuntime, load_runtime, requested_runtime
+from channelpulse.models.sentiment.runtime import RUNTIME_ENV, SentimentRuntime, load_runtime, requested_runtime
 from channelpulse.models.sentiment.runtime_batching import plan_buckets, plan_in_order
 from channelpulse.models.sentiment.runtime_onnx import cache_key, cached_graphs, onnxruntime_available
 from channelpulse.models.sentiment.runtime_select import cpu_candidates, cpu_flags, isa_label
@@ -169,6 +170,16 @@ def test_the_setting_comes_from_the_environment_and_bad_names_are_refused(monkey
     assert requested_runtime("torch-bf16") == "torch-bf16"
     with pytest.raises(ValueError, match="not one of"):
         requested_runtime("tensorrt")
+
+
+def test_the_stack_hands_a_set_runtime_to_triton_and_leaves_an_unset_one_to_config_pbtxt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RUNTIME_ENV, raising=False)
+    assert triton.server_env(Settings(sentiment_runtime="onnx-fp32"))[RUNTIME_ENV] == "onnx-fp32"
+    assert RUNTIME_ENV not in triton.server_env(Settings())
+    monkeypatch.setenv(RUNTIME_ENV, "torch-fp32")  # the operator's variable reaches Triton as before
+    assert triton.server_env(Settings())[RUNTIME_ENV] == "torch-fp32"
 
 
 @needs_onnxruntime
