@@ -46,9 +46,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from channelpulse.models.sentiment.runtime_onnx import onnxruntime_available  # torch: only when used
 
     runtime = TEST_STACK_SENTIMENT_RUNTIME if onnxruntime_available() else "torch-fp32"
-    return on_free_ports(
-        tmp_path_factory.mktemp("stack"), prometheus_scrape_interval_s=1.0, sentiment_runtime=runtime
-    )
+    return on_free_ports(tmp_path_factory.mktemp("stack"), prometheus_scrape_interval_s=1.0, sentiment_runtime=runtime)
 
 
 @pytest.fixture(scope="session")
