@@ -14,6 +14,11 @@ from channelpulse.config import REPO_ROOT, Settings
 from channelpulse.infra.stack import stack as local_stack
 from tests.stacks import on_free_ports
 
+TEST_STACK_SENTIMENT_RUNTIME = "onnx-int8"
+"""The runtime the test stack's Triton serves sentiment with: what `auto` picks on the AVX2 CI machine,
+pinned so that Triton skips auto's load-time probe (~3 min of a ~5 min start on a busy 2-core machine).
+`auto` itself is covered in-process (tests/unit/models/sentiment/test_sentiment_runtime.py)."""
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -36,8 +41,12 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of the test stack: free ports, a fresh state folder, the shared jar cache."""
-    return on_free_ports(tmp_path_factory.mktemp("stack"), prometheus_scrape_interval_s=1.0)
+    """Settings of the test stack: free ports, a fresh state folder, the shared jar cache, the sentiment
+    runtime pinned (:data:`TEST_STACK_SENTIMENT_RUNTIME`, torch-fp32 where onnxruntime is missing)."""
+    from channelpulse.models.sentiment.runtime_onnx import onnxruntime_available  # torch: only when used
+
+    runtime = TEST_STACK_SENTIMENT_RUNTIME if onnxruntime_available() else "torch-fp32"
+    return on_free_ports(tmp_path_factory.mktemp("stack"), prometheus_scrape_interval_s=1.0, sentiment_runtime=runtime)
 
 
 @pytest.fixture(scope="session")

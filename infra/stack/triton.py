@@ -40,8 +40,13 @@ def backend_dir(settings: Settings) -> Path:
     return dest.parent
 
 
-def server_env() -> dict[str, str]:
-    """Environment for tritonserver: our libpython first (see docs), the wheel's libs, our packages."""
+SENTIMENT_RUNTIME_ENV = "CHANNELPULSE_SENTIMENT_RUNTIME"
+"""Read by the sentiment model in Triton (models/sentiment/runtime.py RUNTIME_ENV)."""
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """Environment for tritonserver: our libpython first (see docs), the wheel's libs, our packages,
+    and the sentiment runtime when ``settings`` set it (else config.pbtxt's parameter decides)."""
     libs = pytriton_dir().parent.parent / "nvidia_pytriton.libs"
     libdir = str(sysconfig.get_config_var("LIBDIR"))
     env = dict(os.environ)
@@ -52,6 +57,8 @@ def server_env() -> dict[str, str]:
     env["CHANNELPULSE_TRITON_SITE_DIRS"] = ":".join([str(REPO_ROOT), *site.getsitepackages()])
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if "sentiment_runtime" in settings.model_fields_set:  # from CHANNELPULSE_SENTIMENT_RUNTIME or code
+        env[SENTIMENT_RUNTIME_ENV] = settings.sentiment_runtime
     return env
 
 
@@ -109,6 +116,6 @@ def start(settings: Settings) -> ServiceProcess:
         "--allow-metrics=true",
         "--log-verbose=0",
     ]
-    proc.start(argv, env=server_env())
+    proc.start(argv, env=server_env(settings))
     proc.wait_ready(lambda: ready(settings), timeout_s=600, what="Triton Inference Server")  # slow on a busy CPU
     return proc

@@ -11,6 +11,7 @@ import torch
 from channelpulse.models.sentiment.data import TextDataset
 from channelpulse.models.sentiment.encoding import checkpoint_reference, encoder_for
 from channelpulse.models.sentiment.labels import NEGATIVE, NEUTRAL, POSITIVE
+from channelpulse.models.sentiment.runtime_onnx import default_cache_root
 from channelpulse.models.sentiment.training import TrainConfig, TrainReport, train_version
 from channelpulse.models.text.encoder import TextEncoder
 
@@ -66,6 +67,15 @@ def tiny_version(
 @pytest.fixture()
 def version_dir(tiny_version: TrainReport) -> Path:
     return tiny_version.version_dir
+
+
+@pytest.fixture(scope="session")
+def onnx_cache() -> Path:
+    """The ONNX graphs' cache that the served model uses too ($CHANNELPULSE_CACHE_DIR/sentiment-onnx, one
+    folder per weights' hash, export recipe and torch/onnxruntime versions): the served version 2 is
+    exported once per machine, not once per test session. The exporter itself runs every session on a
+    tiny classifier (test_sentiment_runtime.py::test_a_fresh_export_into_an_empty_cache_runs_as_torch)."""
+    return default_cache_root()
 
 
 @pytest.fixture(scope="session")

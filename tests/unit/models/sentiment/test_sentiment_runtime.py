@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from channelpulse.config import REPO_ROOT
+from channelpulse.config import REPO_ROOT, Settings
+from channelpulse.infra.stack import triton
 from channelpulse.models.sentiment import runtime as runtime_module
-from channelpulse.models.sentiment.classifier import load_classifier, predict_texts
+from channelpulse.models.sentiment.classifier import load_classifier, new_classifier, predict_texts, save_classifier
 from channelpulse.models.sentiment.data import load_vader
-from channelpulse.models.sentiment.runtime import SentimentRuntime, load_runtime, requested_runtime
+from channelpulse.models.sentiment.runtime import RUNTIME_ENV, SentimentRuntime, load_runtime, requested_runtime
 from channelpulse.models.sentiment.runtime_batching import plan_buckets, plan_in_order
 from channelpulse.models.sentiment.runtime_onnx import cache_key, cached_graphs, onnxruntime_available
 from channelpulse.models.sentiment.runtime_select import cpu_candidates, cpu_flags, isa_label
@@ -39,8 +40,9 @@ def checkpoint() -> Path:
 
 
 @pytest.fixture(scope="module")
-def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx-cache")
+def cache_root(onnx_cache: Path) -> Path:
+    """The shared ONNX cache (see conftest.py): the served version's graphs, exported on first need."""
+    return onnx_cache
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +62,13 @@ def reference(checkpoint: Path, sentences: list[str]) -> tuple[np.ndarray, np.nd
 @pytest.fixture(scope="module")
 def fp32(checkpoint: Path, cache_root: Path) -> SentimentRuntime:
     return load_runtime(checkpoint, "torch-fp32", threads=2, cache_root=cache_root)
+
+
+@pytest.fixture(scope="module")
+def fp32_outputs(fp32: SentimentRuntime, sentences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``fp32.predict(sentences)``, run once for the three tests below that check it (~25 s a call on
+    a busy 2-core machine)."""
+    return fp32.predict(sentences)
 
 
 def test_buckets_cover_every_row_once_and_pad_only_to_their_longest() -> None:
@@ -83,9 +92,9 @@ def test_a_large_call_overhead_keeps_one_bucket_and_an_empty_batch_has_none() ->
 
 
 def test_torch_fp32_runtime_equals_the_classifier(
-    fp32: SentimentRuntime, sentences: list[str], reference: tuple[np.ndarray, np.ndarray]
+    fp32_outputs: tuple[np.ndarray, np.ndarray], sentences: list[str], reference: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    probs, embeddings = fp32.predict(sentences)
+    probs, embeddings = fp32_outputs
     assert probs.shape == (len(sentences), 3) and embeddings.shape == (len(sentences), 384)
     assert probs.dtype == embeddings.dtype == np.float32
     np.testing.assert_allclose(probs, reference[0], atol=1e-5)
@@ -94,16 +103,20 @@ def test_torch_fp32_runtime_equals_the_classifier(
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
 
 
-def test_bucketing_gives_the_same_result_as_no_bucketing(fp32: SentimentRuntime, sentences: list[str]) -> None:
-    bucketed = fp32.predict(sentences)
+def test_bucketing_gives_the_same_result_as_no_bucketing(
+    fp32: SentimentRuntime, fp32_outputs: tuple[np.ndarray, np.ndarray], sentences: list[str]
+) -> None:
+    bucketed = fp32_outputs
     plain = SentimentRuntime(fp32.backend, fp32.tokenizer, fp32.runtime, fp32.dim, bucketing=False).predict(sentences)
     np.testing.assert_allclose(bucketed[0], plain[0], atol=1e-5)
     np.testing.assert_allclose(bucketed[1], plain[1], atol=1e-5)
 
 
-def test_results_come_back_in_input_order(fp32: SentimentRuntime, sentences: list[str]) -> None:
+def test_results_come_back_in_input_order(
+    fp32: SentimentRuntime, fp32_outputs: tuple[np.ndarray, np.ndarray], sentences: list[str]
+) -> None:
     shuffled = np.random.default_rng(0).permutation(len(sentences))
-    probs, embeddings = fp32.predict(sentences)
+    probs, embeddings = fp32_outputs
     probs_s, embeddings_s = fp32.predict([sentences[i] for i in shuffled])
     np.testing.assert_allclose(probs_s, probs[shuffled], atol=1e-5)
     np.testing.assert_allclose(embeddings_s, embeddings[shuffled], atol=1e-5)
@@ -171,9 +184,19 @@ def test_the_setting_comes_from_the_environment_and_bad_names_are_refused(monkey
         requested_runtime("tensorrt")
 
 
+def test_the_stack_hands_a_set_runtime_to_triton_and_leaves_an_unset_one_to_config_pbtxt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RUNTIME_ENV, raising=False)
+    assert triton.server_env(Settings(sentiment_runtime="onnx-fp32"))[RUNTIME_ENV] == "onnx-fp32"
+    assert RUNTIME_ENV not in triton.server_env(Settings())
+    monkeypatch.setenv(RUNTIME_ENV, "torch-fp32")  # the operator's variable reaches Triton as before
+    assert triton.server_env(Settings())[RUNTIME_ENV] == "torch-fp32"
+
+
 @needs_onnxruntime
 def test_exported_graphs_are_cached_per_weights(checkpoint: Path, cache_root: Path, tmp_path: Path) -> None:
-    """The module's cache (the onnx runtimes above exported into it; exported here when run alone)."""
+    """The shared cache (exported into it above, by an earlier session or by the test stack's Triton)."""
     module, _, _ = load_classifier(checkpoint, device="cpu")
     files = runtime_module.weight_files(checkpoint)
     first = cached_graphs(module, files, cache_root)
@@ -184,6 +207,32 @@ def test_exported_graphs_are_cached_per_weights(checkpoint: Path, cache_root: Pa
     changed.write_text('{"temperature": 2.0}')
     assert first["fp32"].parent == cache_root / cache_key(files)
     assert cache_key([*files[:-1], changed]) != cache_key(files)  # other weights, another folder
+
+
+@needs_onnxruntime
+def test_a_fresh_export_into_an_empty_cache_runs_as_torch(tiny_checkpoint: str, tmp_path: Path) -> None:
+    """The exporter and the quantizer themselves, every session (the served version's graphs above may
+    come from the cache): a tiny classifier (1 layer, 32 dims) exported into an empty folder."""
+    torch.manual_seed(0)
+    model, tokenizer = new_classifier(tiny_checkpoint)
+    version = tmp_path / "2"
+    save_classifier(model, tokenizer, version, {"version": "2", "note": "tiny, test only"})
+    loaded, loaded_tokenizer, _ = load_classifier(version, device="cpu")
+    texts = ["the meal was superb", "it broke on day one and support never answered", "ok"]
+    probs_ref, embeddings_ref = predict_texts(loaded, loaded_tokenizer, texts)
+    cache = tmp_path / "cache"
+    fp32 = load_runtime(version, "onnx-fp32", threads=2, cache_root=cache)
+    folder = cache / cache_key(runtime_module.weight_files(version))
+    assert [p.name for p in cache.iterdir()] == [folder.name]
+    assert sorted(p.name for p in folder.iterdir()) == ["classifier.int8.onnx", "classifier.onnx"]
+    probs, embeddings = fp32.predict(texts)
+    np.testing.assert_allclose(probs, probs_ref, atol=1e-4)
+    np.testing.assert_allclose(embeddings, embeddings_ref, atol=1e-4)
+    int8 = load_runtime(version, "onnx-int8", threads=2, cache_root=cache)
+    probs8, embeddings8 = int8.predict(texts)
+    assert probs8.shape == (3, 3) and embeddings8.shape == (3, loaded.dim)
+    np.testing.assert_allclose(probs8.sum(axis=1), 1.0, atol=1e-5)
+    assert (embeddings8 * embeddings_ref).sum(axis=1).min() >= 0.9
 
 
 def test_isa_flags_are_read_from_cpuinfo(tmp_path: Path) -> None:
