@@ -53,6 +53,7 @@ def v2_triton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         'string_value: "auto"', f'string_value: "{RUNTIME}"'
     )
     (model_dir / "config.pbtxt").write_text(with_specific_versions(config, [1, 2]), encoding="utf-8")
+    saved = os.environ.pop(RUNTIME_ENV, None)  # the config parameter decides here
     settings = Settings(
         state_dir=root / "state",
         model_repository_source=root / "source",
@@ -60,7 +61,6 @@ def v2_triton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         triton_grpc_port=free_port(),
         triton_metrics_port=free_port(),
     )
-    saved = os.environ.pop(RUNTIME_ENV, None)  # the config parameter decides here
     try:
         triton.start(settings)
         yield settings

@@ -18,6 +18,7 @@ from channelpulse.infra.stack import stack as local_stack
 from channelpulse.infra.stack.process import ServiceProcess
 from channelpulse.models import contract
 from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from tests.integration.drills import write_stand_in_model
 from tests.integration.promql import wait_for_query
 
 
@@ -77,13 +78,16 @@ def test_prometheus_scrapes_triton(stack: Settings) -> None:
     assert value == 1.0
 
 
-def test_down_leaves_no_process(stack_settings: Settings) -> None:
-    """A second, private stack: up, then down, then none of its processes is left."""
+def test_down_leaves_no_process(stack_settings: Settings, tmp_path: Path) -> None:
+    """A second, private stack: up, then down, then none of its processes is left. Its Triton serves
+    the drills' stand-in model: what is tested is the services' start and stop, not the models (the
+    session stack loads the real ones; loading them again cost minutes)."""
     from channelpulse.infra.stack.process import free_port
 
     other = stack_settings.model_copy(
         update={
             "state_dir": stack_settings.state_dir.parent / "stack-down-test",
+            "model_repository_source": write_stand_in_model(tmp_path / "repository"),
             "kafka_port": free_port(),
             "kafka_controller_port": free_port(),
             "triton_http_port": free_port(),
