@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         "to the broker's group.min.session.timeout.ms, 6 s) for a faster failover, at the risk of a worker "
         "whose threads are starved of CPU for that long being dropped and the group rebalancing.",
     )
+    consumer_heartbeat_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a worker's consumer sends the group heartbeat (aiokafka heartbeat_interval_ms); "
+        "below a third of CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S, so that a few late heartbeats do not drop the "
+        "worker. A surviving worker learns of a rebalance with its next heartbeat, so this also delays a failover.",
+    )
     batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
     batch_max_wait_ms: float = Field(
         default=25.0, description="Longest a micro-batch waits to fill before it is scored anyway."
@@ -373,6 +380,15 @@ class Settings(BaseSettings):
         default=REPO_ROOT.parent / "shared" / "data",
         description="Folder of the reference data sets (sentiment sentences, NAB sensor series).",
     )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.consumer_heartbeat_interval_s * 3 > self.consumer_session_timeout_s:
+            raise ValueError(
+                f"CHANNELPULSE_CONSUMER_HEARTBEAT_INTERVAL_S ({self.consumer_heartbeat_interval_s}) must be at most a "
+                f"third of CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S ({self.consumer_session_timeout_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _security_is_complete(self) -> Settings:
