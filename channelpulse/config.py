@@ -164,13 +164,15 @@ class Settings(BaseSettings):
         "partition they do not own, so a rebalance that moves the partition to them finds its state warm.",
     )
     consumer_session_timeout_s: float = Field(
-        default=60.0,
+        default=6.0,
         gt=0,
-        description="Kafka consumer-group session timeout of a worker (Faust's default): a worker that stops "
-        "heartbeating (killed, frozen) for this long is dropped from the group and its partitions move to the "
-        "others, so their outputs stall that long; a worker that shuts down cleanly leaves at once. Lower (down "
-        "to the broker's group.min.session.timeout.ms, 6 s) for a faster failover, at the risk of a worker "
-        "whose threads are starved of CPU for that long being dropped and the group rebalancing.",
+        description="Kafka consumer-group session timeout of a worker: a worker that stops heartbeating (killed, "
+        "frozen) for this long is dropped from the group and its partitions move to the others, so their outputs "
+        "stall that long plus the rebalance (a SIGKILLed worker of two: 8.7 s in the join/leave drill); a worker "
+        "that shuts down cleanly leaves at once. 6 s is the broker's default group.min.session.timeout.ms, the "
+        "least it accepts. A worker whose consumer thread is held (or starved of CPU) for this long is dropped and "
+        "the group rebalances: watch channelpulse_event_loop_lag_seconds{loop=\"consumer\"}, and raise this where "
+        "it comes near (Faust's default is 60 s).",
     )
     consumer_heartbeat_interval_s: float = Field(
         default=1.0,

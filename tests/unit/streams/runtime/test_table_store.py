@@ -49,9 +49,9 @@ def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
 
 
 def test_the_session_timeout_and_a_heartbeat_within_it_reach_the_consumer_group(tmp_path: Path) -> None:
-    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=6.0,
+    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=9.0,
                                     consumer_heartbeat_interval_s=1.5))
-    assert app.conf.broker_session_timeout == 6.0
+    assert app.conf.broker_session_timeout == 9.0
     assert app.conf.broker_heartbeat_interval == 1.5
     with pytest.raises(ValueError, match="at most a third"):
         Settings(state_dir=tmp_path, consumer_session_timeout_s=6.0, consumer_heartbeat_interval_s=2.5)
