@@ -50,6 +50,7 @@ N_USERS = 40_000
 HISTORY = 20
 READ = "channelpulse_changelog_records_read_total"
 OUT = "channelpulse_events_out_total"
+LAG_MAX = "channelpulse_event_loop_lag_max_seconds"
 
 
 def own_topics(settings: Settings, prefix: str, **updates: object) -> Settings:
@@ -241,6 +242,7 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
         clicks.pause()
         wanted = set(clicks.sent)
         wait_until(lambda: wanted <= set(answered(settings)), 240, f"all {len(wanted)} clicks answered", a)
+        lags = {loop: f"{a.metric(LAG_MAX, loop=loop):.2f}s" for loop in ("main", "consumer")}
     finally:
         clicks.close()
         for w in (a, b):
@@ -255,7 +257,8 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
     bounds = [at - 1.0 for _, at in changes] + [time.time()]
     before, _ = longest_wait(clicks, out, 0.0, bounds[0])
     report = [f"rebalance drill: {len(wanted)} clicks, none lost; longest wait for an output before any change "
-              f"{before:.2f}s; workers dropped from the group {dropped}; {load()}"]
+              f"{before:.2f}s; workers dropped from the group {dropped}; longest event-loop lag of {a.name} since "
+              f"it joined again {lags}; {load()}"]
     stalls = {}
     for (what, at), start, end in zip(changes, bounds, bounds[1:], strict=False):
         stall, published = longest_wait(clicks, out, start, end)
