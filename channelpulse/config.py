@@ -168,7 +168,7 @@ class Settings(BaseSettings):
         gt=0,
         description="Kafka consumer-group session timeout of a worker: a worker that stops heartbeating (killed, "
         "frozen) for this long is dropped from the group and its partitions move to the others, so their outputs "
-        "stall that long plus the rebalance (a SIGKILLed worker of two: 8.7 s in the join/leave drill); a worker "
+        "stall that long plus the rebalance (a SIGKILLed worker of two: 8.5-8.7 s in the join/leave drill); a worker "
         "that shuts down cleanly leaves at once. 6 s is the broker's default group.min.session.timeout.ms, the "
         "least it accepts. A worker whose consumer thread is held (or starved of CPU) for this long is dropped and "
         "the group rebalances: watch channelpulse_event_loop_lag_seconds{loop=\"consumer\"}, and raise this where "
