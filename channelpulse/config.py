@@ -164,13 +164,22 @@ class Settings(BaseSettings):
         "partition they do not own, so a rebalance that moves the partition to them finds its state warm.",
     )
     consumer_session_timeout_s: float = Field(
-        default=60.0,
+        default=6.0,
         gt=0,
-        description="Kafka consumer-group session timeout of a worker (Faust's default): a worker that stops "
-        "heartbeating (killed, frozen) for this long is dropped from the group and its partitions move to the "
-        "others, so their outputs stall that long; a worker that shuts down cleanly leaves at once. Lower (down "
-        "to the broker's group.min.session.timeout.ms, 6 s) for a faster failover, at the risk of a worker "
-        "whose threads are starved of CPU for that long being dropped and the group rebalancing.",
+        description="Kafka consumer-group session timeout of a worker: a worker that stops heartbeating (killed, "
+        "frozen) for this long is dropped from the group and its partitions move to the others, so their outputs "
+        "stall that long plus the rebalance (a SIGKILLed worker of two: 8.5-8.7 s in the join/leave drill); a worker "
+        "that shuts down cleanly leaves at once. 6 s is the broker's default group.min.session.timeout.ms, the "
+        "least it accepts. A worker whose consumer thread is held (or starved of CPU) for this long is dropped and "
+        "the group rebalances: watch channelpulse_event_loop_lag_seconds{loop=\"consumer\"}, and raise this where "
+        "it comes near (Faust's default is 60 s).",
+    )
+    consumer_heartbeat_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a worker's consumer sends the group heartbeat (aiokafka heartbeat_interval_ms); "
+        "below a third of CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S, so that a few late heartbeats do not drop the "
+        "worker. A surviving worker learns of a rebalance with its next heartbeat, so this also delays a failover.",
     )
     batch_max_size: int = Field(default=64, description="Most events in one micro-batch (one Triton request).")
     batch_max_wait_ms: float = Field(
@@ -373,6 +382,15 @@ class Settings(BaseSettings):
         default=REPO_ROOT.parent / "shared" / "data",
         description="Folder of the reference data sets (sentiment sentences, NAB sensor series).",
     )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.consumer_heartbeat_interval_s * 3 > self.consumer_session_timeout_s:
+            raise ValueError(
+                f"CHANNELPULSE_CONSUMER_HEARTBEAT_INTERVAL_S ({self.consumer_heartbeat_interval_s}) must be at most a "
+                f"third of CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S ({self.consumer_session_timeout_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _security_is_complete(self) -> Settings:

@@ -24,6 +24,7 @@ from channelpulse.streams.delivery import OffsetLedger, Verdict
 from channelpulse.streams.kafka_io import committed_offsets, durability_configs, first_offset_from
 from channelpulse.streams.lake.commit_hold import LakeCommitHold
 from channelpulse.streams.lake.writer import LakeWriter
+from channelpulse.streams.loop_lag import probe_loops
 from channelpulse.streams.outputs import OutputProducer, dead_letter_of
 from channelpulse.streams.pipeline.analytics import ChannelAnalytics
 from channelpulse.streams.pipeline.drift import DriftWatch, repository_profiles
@@ -61,7 +62,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         datadir=str(datadir),
         table_standby_replicas=settings.table_standby_replicas,
         broker_session_timeout=settings.consumer_session_timeout_s,
-        broker_heartbeat_interval=min(3.0, settings.consumer_session_timeout_s / 3),
+        broker_heartbeat_interval=settings.consumer_heartbeat_interval_s,
         web_enabled=True,
         web_bind=settings.bind_host,
         web_port=settings.worker_web_port,
@@ -122,6 +123,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     )
     app.agent(forget, name="privacy-forget")(runtime.forget_agent)
     app.timer(interval=5.0)(runtime.lag.report)
+    app.task(probe_loops)  # event-loop lag of the main loop and the consumer thread's (streams/loop_lag.py)
     app.timer(interval=settings.analytics_tick_s)(runtime.ticks.analytics)
     app.timer(interval=1.0)(runtime.flush_lake)
     app.timer(interval=settings.drift_tick_s)(runtime.ticks.drift_cooldowns)

@@ -112,6 +112,21 @@ CHANGELOG_RECORDS_READ = Counter(
     ["table"],
     registry=REGISTRY,
 )
+EVENT_LOOP_LAG = Histogram(
+    "channelpulse_event_loop_lag_seconds",
+    "How much later than asked a 0.25 s sleep ended on an event loop (streams/loop_lag.py): how long the loop was "
+    "held by a synchronous step or waited for a CPU. loop: main (agents, timers, producer) or consumer (Faust's "
+    "consumer thread, where the group heartbeats are sent; a lag near the session timeout drops the worker).",
+    ["loop"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30),
+    registry=REGISTRY,
+)
+EVENT_LOOP_LAG_MAX = Gauge(
+    "channelpulse_event_loop_lag_max_seconds",
+    "The longest event-loop lag (see channelpulse_event_loop_lag_seconds) since the worker started.",
+    ["loop"],
+    registry=REGISTRY,
+)
 MODEL_INFO = Gauge(
     "channelpulse_model_info", "1 for the model version that scored the latest batch.", ["model", "version"],
     registry=REGISTRY,
@@ -135,6 +150,8 @@ METRIC_NAMES = frozenset(
         "channelpulse_triton_latency_seconds",
         "channelpulse_end_to_end_latency_seconds",
         "channelpulse_consumer_lag",
+        "channelpulse_event_loop_lag_seconds",
+        "channelpulse_event_loop_lag_max_seconds",
         "channelpulse_model_info",
     }
 )

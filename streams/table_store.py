@@ -8,12 +8,21 @@ changelog partition is the producer partitioner's choice for the key. :class:`Ke
 therefore writes such a key into the database of the changelog partition the producer picks for it, the
 one recovery replays that partition into. Tables written per event (channel analytics) keep Faust's
 behaviour.
+
+Faust's ``revoke_partitions`` runs a full ``gc.collect()`` at every rebalance, for every table, even when
+it closes no database: it holds the GIL for as long as a collection of the whole heap takes (0.8 s for the
+worker's 160,000 objects on 2 loaded cores, three tables: 2.5 s per rebalance), so the consumer thread
+sends no heartbeat meanwhile, and with a short session timeout the group drops the worker, which
+rebalances again (seen in the join/leave drill: docs/ARCHITECTURE.md, Delivery). The store collects
+only when it closed a database (what the collection is for: a closed RocksDB must release its lock),
+and the worker freezes its start-up objects out of the collector (streams/worker.py).
 """
 
 from __future__ import annotations
 
 from faust.stores import STORES
 from faust.stores.rocksdb import Store as RocksDBStore
+from faust.types import TP, CollectionT
 
 from channelpulse.config import Settings
 
@@ -32,6 +41,11 @@ class KeyPartitionedRocksDBStore(RocksDBStore):
         partition = self.app.producer.key_partition(topic, key).partition
         self._key_index[key] = partition
         self._db_for_partition(partition).put(key, value)
+
+    def revoke_partitions(self, table: CollectionT, tps: set[TP]) -> None:
+        """Faust's, without its garbage collection when no database of this table is closed."""
+        if any(tp.topic in table.changelog_topic.topics and tp.partition in self._dbs for tp in tps):
+            super().revoke_partitions(table, tps)
 
 
 # mode's FactoryMapping resolves a URL scheme through its aliases; Faust has no other registration hook

@@ -13,9 +13,11 @@
   RocksDB folder) and the other is killed (SIGKILL): every click published through it reaches the
   recommendations topic, and around each change the longest an event waited for its output (the
   partitions' stall) is measured and printed against ``TARGET_S``; asserted within ``TARGET_S`` plus the
-  longest wait before any change (the machine's own latency then; seconds when it is loaded), and after
-  the SIGKILL plus the session timeout (``CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S``: until then the group
-  waits for the killed worker).
+  longest wait before any change (the machine's own latency then; seconds when it is loaded), the SIGKILL
+  too: the group waits for the killed worker's session to time out
+  (``CHANNELPULSE_CONSUMER_SESSION_TIMEOUT_S``, 6 s), then rebalances. No worker may be dropped from the
+  group meanwhile (a heartbeat that came too late: the broker forgot the member), which a session timeout
+  that short risks on a loaded machine: the drill counts those in the workers' logs.
 
 Times are printed; a machine shared with other work makes them pessimistic.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -47,6 +50,7 @@ N_USERS = 40_000
 HISTORY = 20
 READ = "channelpulse_changelog_records_read_total"
 OUT = "channelpulse_events_out_total"
+LAG_MAX = "channelpulse_event_loop_lag_max_seconds"
 
 
 def own_topics(settings: Settings, prefix: str, **updates: object) -> Settings:
@@ -185,6 +189,15 @@ def longest_wait(clicks: Publisher, out: dict[str, float], start: float, end: fl
     return max(waits) if waits else (0.0, start)
 
 
+DROPPED = re.compile(r"member_id was not recognized|UnknownMemberIdError|session expired", re.IGNORECASE)
+"""What aiokafka logs when the broker no longer knows the worker's member (its session timed out)."""
+
+
+def drops(*workers: WorkerProcess) -> dict[str, int]:
+    """Per worker log: the times the group had dropped the worker (streams/loop_lag.py says why)."""
+    return {w.name: len(DROPPED.findall(w.log_path.read_text(errors="replace"))) for w in workers}
+
+
 def caught_up(settings: Settings, clicks: Publisher, since: float) -> bool:
     """Every click published between ``since`` and 10 s ago is answered."""
     out = answered(settings)
@@ -229,12 +242,14 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
         clicks.pause()
         wanted = set(clicks.sent)
         wait_until(lambda: wanted <= set(answered(settings)), 240, f"all {len(wanted)} clicks answered", a)
+        lags = {loop: f"{a.metric(LAG_MAX, loop=loop):.2f}s" for loop in ("main", "consumer")}
     finally:
         clicks.close()
         for w in (a, b):
             if w.running():
                 w.stop()
     out = answered(settings)
+    dropped = drops(a, b)
     letters = list(read_topic(settings, settings.topic_deadletter, idle_timeout_s=3))
     assert letters == [], f"valid clicks were dead-lettered: {letters[:3]}"
     # each change's window: from 1 s before it to 1 s before the next one (an event published just before
@@ -242,7 +257,8 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
     bounds = [at - 1.0 for _, at in changes] + [time.time()]
     before, _ = longest_wait(clicks, out, 0.0, bounds[0])
     report = [f"rebalance drill: {len(wanted)} clicks, none lost; longest wait for an output before any change "
-              f"{before:.2f}s; {load()}"]
+              f"{before:.2f}s; workers dropped from the group {dropped}; longest event-loop lag of {a.name} since "
+              f"it joined again {lags}; {load()}"]
     stalls = {}
     for (what, at), start, end in zip(changes, bounds, bounds[1:], strict=False):
         stall, published = longest_wait(clicks, out, start, end)
@@ -252,9 +268,7 @@ def test_workers_joining_and_leaving_lose_nothing(stack: Settings, tmp_path: Pat
                       f"published {published - at:+.2f}s after it); "
                       f"changelog records read so far {reads.get(what)}")
     print("\n".join(report))
-    # on top of the longest wait with no change (this machine's latency at the time, seconds under load);
-    # a killed worker's partitions also wait for its session to time out before the group moves them
-    bounds_s = {w: TARGET_S + before + (settings.consumer_session_timeout_s if "SIGKILL" in w else 0.0)
-                for w in stalls}
-    slow = {w: f"{s:.1f}s > {bounds_s[w]:.0f}s" for w, s in stalls.items() if s > bounds_s[w]}
+    # on top of the longest wait with no change (this machine's latency at the time, seconds under load)
+    slow = {w: f"{s:.1f}s > {TARGET_S + before:.0f}s" for w, s in stalls.items() if s > TARGET_S + before}
     assert not slow, f"outputs stalled: {slow}\n" + "\n".join(report)
+    assert not any(dropped.values()), f"workers dropped from the group: {dropped}\n" + "\n".join(report)

@@ -2,8 +2,10 @@
 a clean run's. The same events go through two workers, each with topics and a consumer group of its own:
 one runs undisturbed, the other is killed (SIGKILL) while it works through them and restarted. The
 tables are read back from their changelog topics (the last record per key, what a restarted worker
-restores) and compared: the users' histories and purchases, and the channel analytics' counts (published
-windows plus the windows still open), which must also equal the events published per channel and kind.
+restores) and compared: the users' histories and purchases, the sensors' state (the anomaly detector's
+state row, bit for bit, its episode tracker and the replay mark), and the channel analytics' counts
+(published windows plus the windows still open), which must also equal the events published per channel
+and kind.
 
 The analytics window is chosen so long that every event falls in one window that stays open through the
 drill: the counts do not depend on when ticks close windows, only on what was counted.
@@ -81,13 +83,24 @@ def published(settings: Settings, records: list[SampleRecord], catalog: list[Sam
     return settings
 
 
-def final_tables(settings: Settings) -> tuple[dict[bytes, Any], Counter[tuple[str, str]]]:
-    """The user-state table and the analytics counts, read once the topics stayed quiet for 5 s."""
+Tables = tuple[dict[bytes, Any], dict[bytes, Any], Counter[tuple[str, str]]]
+
+
+def final_tables(settings: Settings) -> Tables:
+    """The user-state and sensor-windows tables and the analytics counts, read once the topics stayed
+    quiet for 5 s."""
 
     def read(s: Settings, topic: str) -> list[Record]:
         return settled(s, topic, idle_s=5.0)
 
-    return table(settings, "user-state", read), analytics_counts(settings, read)
+    users, sensors = (table(settings, name, read) for name in ("user-state", "sensor-windows"))
+    return users, sensors, analytics_counts(settings, read)
+
+
+def differing(killed: dict[bytes, Any], clean: dict[bytes, Any]) -> list[str]:
+    """The keys whose value differs between the runs (at most 5, with both values shortened)."""
+    keys = sorted(k for k in killed.keys() | clean.keys() if killed.get(k) != clean.get(k))
+    return [f"{k!r}: killed {str(killed.get(k))[:160]} clean {str(clean.get(k))[:160]}" for k in keys[:5]]
 
 
 @pytest.mark.timeout(1200)
@@ -121,10 +134,14 @@ def test_table_state_after_a_sigkill_is_a_clean_runs(stack: Settings) -> None:
               f"duplicates skipped: {worker.metric('channelpulse_analytics_duplicates_total'):.0f}")
         wait_until(lambda: analytics_counts(clean, snapshot) == expected, 400, "every event counted once (clean)",
                    clean_worker)
-        killed_users, killed_counts = final_tables(killed)
-        clean_users, clean_counts = final_tables(clean)
+        killed_users, killed_sensors, killed_counts = final_tables(killed)
+        clean_users, clean_sensors, clean_counts = final_tables(clean)
 
     assert killed_counts == clean_counts == expected
     assert len(clean_users) == len({r.key for r in records if r.topic == stack.topic_clicks})
-    assert killed_users == clean_users  # histories and purchases, user by user
+    assert killed_users == clean_users, differing(killed_users, clean_users)  # histories and purchases
+    assert len(clean_sensors) == len({r.key for r in records if r.topic == stack.topic_sensors})
+    assert all(s["state"] for s in clean_sensors.values())  # every sensor's detector learned something
+    # detector rows (base64 of the float64 bytes: bit for bit), episodes and replay marks, sensor by sensor
+    assert killed_sensors == clean_sensors, differing(killed_sensors, clean_sensors)
 

@@ -49,9 +49,12 @@ def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
 
 
 def test_the_session_timeout_and_a_heartbeat_within_it_reach_the_consumer_group(tmp_path: Path) -> None:
-    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=6.0))
-    assert app.conf.broker_session_timeout == 6.0
-    assert app.conf.broker_heartbeat_interval == 2.0
+    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=9.0,
+                                    consumer_heartbeat_interval_s=1.5))
+    assert app.conf.broker_session_timeout == 9.0
+    assert app.conf.broker_heartbeat_interval == 1.5
+    with pytest.raises(ValueError, match="at most a third"):
+        Settings(state_dir=tmp_path, consumer_session_timeout_s=6.0, consumer_heartbeat_interval_s=2.5)
 
 
 def test_a_key_partitioned_key_goes_to_its_changelog_partition_and_survives_reopening(
@@ -78,3 +81,23 @@ def test_a_key_partitioned_key_goes_to_its_changelog_partition_and_survives_reop
     reopened._db_for_partition(2)  # what assigning the partition opens
     assert reopened[b"user-a"] == {"history": ["i1"]}
     assert reopened.persisted_offset(TP(changelog, 2)) == 41  # recovery reads the changelog from 42 on
+
+
+def test_a_rebalance_collects_garbage_only_where_it_closes_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faust's store runs a full gc.collect() (holding the GIL, so no heartbeat) for every table at every
+    rebalance; ours only when the rebalance closes one of the table's databases, which it still closes."""
+    import faust.stores.rocksdb
+
+    _, runtime = worker_tables(Settings(state_dir=tmp_path))
+    collections: list[int] = []
+    monkeypatch.setattr(faust.stores.rocksdb.gc, "collect", lambda *a: collections.append(1) or 0)
+    store = runtime.users.data
+    changelog = runtime.users.changelog_topic.get_topic_name()
+    store._db_for_partition(1)
+    other = runtime.sensors.changelog_topic.get_topic_name()
+    store.revoke_partitions(runtime.users, {TP(other, 1), TP(changelog, 3)})  # another table's; one never opened
+    assert collections == [] and 1 in store._dbs
+    store.revoke_partitions(runtime.users, {TP(changelog, 1)})
+    assert collections == [1] and 1 not in store._dbs
