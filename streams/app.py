@@ -19,6 +19,7 @@ from channelpulse.config import Settings
 from channelpulse.kafka_security import KafkaSecurity
 from channelpulse.schemas.events import EventKind
 from channelpulse.streams import metrics
+from channelpulse.streams.buffer_clear import on_buffers_cleared
 from channelpulse.streams.commit_barrier import CommitBarrier, faust_commit
 from channelpulse.streams.delivery import OffsetLedger, Verdict
 from channelpulse.streams.kafka_io import committed_offsets, durability_configs, first_offset_from
@@ -110,6 +111,9 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app.on_partitions_revoked.connect(runtime.on_partitions_revoked)  # type: ignore[arg-type]
     app.on_partitions_assigned.connect(runtime.on_partitions_assigned)  # type: ignore[arg-type]
     app.on_before_shutdown.connect(runtime.on_before_shutdown)  # type: ignore[arg-type]
+    # Faust empties the agents' buffers when a recovery ends, after the stream partitions were resumed:
+    # what was fetched meanwhile is read again (streams/buffer_clear.py)
+    on_buffers_cleared(app.flow_control, runtime.on_buffers_cleared)
     app.timer(interval=1.0)(runtime.commit_offsets)
     app.timer(interval=2.0)(runtime.seek_overdue)
     observations = app.topic(
@@ -173,6 +177,7 @@ class WorkerRuntime:
         self.drift = DriftWatch(settings, repository_profiles(settings.model_repository))
         self._processor: Processor | None = None
         self._metadata_ready = False
+        self.pending_rereads: set[asyncio.Task[None]] = set()
         self.next_offset: dict[TP, int] = {}
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
@@ -352,6 +357,30 @@ class WorkerRuntime:
         except Exception:  # the partition was revoked meanwhile: its new owner reads it
             log.warning("%s: seek back to %d failed", tp, target, exc_info=True)
 
+    def on_buffers_cleared(self) -> None:
+        """Faust emptied the agents' buffers with the flow active (the end of a recovery): read again,
+        in the event loop, what they held (streams/buffer_clear.py)."""
+        task = asyncio.get_running_loop().create_task(self.read_cleared_again())
+        self.pending_rereads.add(task)
+        task.add_done_callback(self.pending_rereads.discard)
+
+    async def read_cleared_again(self) -> None:
+        """Seek every owned guarded partition to the next offset the ledger hands out (a partition it
+        does not hold yet: where it starts it, the group's commit). Events in flight are not read twice:
+        taken ones are past that offset, and any the consumer delivers from before the seek are checked
+        against the log as a gap or skipped as duplicates."""
+        try:
+            owned = {tp for tp in self.app.consumer.assignment() if tp.topic in self.guarded_topics}
+            new = owned - self.ledger.assigned()
+            if new:
+                await self.assign(new)
+            targets = {tp: o for tp in sorted(owned) if (o := self.ledger.next_offset(tp)) is not None}
+            if targets:
+                await self.app.consumer.seek_wait(targets)
+                metrics.BUFFER_REREADS.inc(len(targets))
+        except Exception:  # revoked meanwhile (the new owner reads them from the commit), or the broker away
+            log.warning("reading again the partitions whose buffered events were dropped failed", exc_info=True)
+
     async def seek_overdue(self) -> None:
         """Seek again where a seek back brought nothing within the ledger's grace period."""
         for tp in self.ledger.overdue():
@@ -371,7 +400,8 @@ class WorkerRuntime:
         missing = tps - set(starts)
         if missing:
             starts.update(await self.app.consumer.earliest_offsets(*missing))
-        self.ledger.assign(starts)
+        # a partition another caller started meanwhile (an agent's first batch) keeps its state
+        self.ledger.assign({tp: o for tp, o in starts.items() if tp not in self.ledger.assigned()})
 
     async def commit_offsets(self) -> None:
         """Commit what the ledger says is done and the lake holds the rows of (every second), behind

@@ -82,6 +82,12 @@ COMMIT_ERRORS = Counter(
     "channelpulse_commit_errors",
     "Offset commits that failed and are retried (reason: rebalance, error).", ["reason"], registry=REGISTRY,
 )
+BUFFER_REREADS = Counter(
+    "channelpulse_buffer_rereads",
+    "Partitions read again because Faust emptied the agents' buffers with the flow active (the end of a table "
+    "recovery, after the stream partitions were resumed): events fetched into them meanwhile are read again.",
+    registry=REGISTRY,
+)
 AGENT_RESUMES = Counter(
     "channelpulse_agent_resumes",
     "Batches whose processing or producing raised: their partitions are read again from the last done offset.",

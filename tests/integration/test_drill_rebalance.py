@@ -7,8 +7,9 @@
   prefilled straight onto the user-state changelog: ``N_USERS`` user states (one record each,
   histories of ``HISTORY`` items), what a worker would restore after ~30 minutes of clicks from ~22
   new users a second (one record per click and user; we cannot run 30 minutes of traffic in CI).
-  Its clicks are published once the worker serves its metrics: a worker started on clicks published
-  before it, after this restore, stalled with either store (docs/ARCHITECTURE.md, Delivery);
+  Each start finds its clicks waiting (published before the worker starts, as after 30 minutes of
+  traffic): every one must be answered (a backlog fetched while Faust ended the table recovery used to be
+  dropped from the agents' buffers and its partitions stalled; streams/buffer_clear.py);
 - a second worker joins the group, then the first leaves (SIGTERM), then it comes back (with its
   RocksDB folder) and the other is killed (SIGKILL): every click published through it reaches the
   recommendations topic, and around each change the longest an event waited for its output (the
@@ -105,27 +106,27 @@ def first_output_s(worker: WorkerProcess, spawned: float, timeout_s: float = 180
 
 
 def restart_after_state(settings: Settings, name: str) -> tuple[float, float, float]:
-    """Prefill, run a worker through a few clicks, stop it, start it again and publish more: the changelog
-    records it read at the first start and at the restart, and the seconds from the restarted worker
-    serving its metrics (its checks done, the Faust app starting: joining the group, recovering its
-    tables) to its first output."""
+    """Prefill, publish a backlog of clicks, start a worker and wait until it answered every one, stop
+    it, publish more and start it again: the changelog records it read at the first start and at the
+    restart, and the seconds from the restarted worker serving its metrics (its checks done, the Faust app
+    starting: joining the group, recovering its tables) to its first output."""
     ensure_topics(settings)
     prefill_user_state(settings, N_USERS)
     worker = WorkerProcess(settings, name=name)
+    topic = settings.topic_recommendations
     try:
-        worker.start()
         publish(settings, settings.topic_clicks, [(f"user-{i}".encode(), click(f"a-{i}", f"user-{i}"))
                                                  for i in range(50)])
-        topic = settings.topic_recommendations
-        wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 300, "the first clicks answered", worker)
+        worker.start()
+        wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 300, "the backlog answered", worker)
         first_read = worker.metric(READ, table="user-state")
         assert worker.stop() == 0
-        spawned = time.monotonic()
-        ready_s = worker.start()
         publish(settings, settings.topic_clicks, [(f"user-{i}".encode(), click(f"b-{i}", f"user-{i}"))
                                                  for i in range(50, 100)])
+        spawned = time.monotonic()
+        ready_s = worker.start()
         output_s = first_output_s(worker, spawned)
-        wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 120, "the clicks published meanwhile", worker)
+        wait_until(lambda: worker.metric(OUT, topic=topic) >= 50, 120, "the backlog published meanwhile", worker)
         restart_read = worker.metric(READ, table="user-state")
         print(f"{name}: first start read {first_read:.0f} user-state changelog records, the restart "
               f"{restart_read:.0f}; first output {output_s - ready_s:.2f}s after the restarted worker served "
