@@ -78,3 +78,29 @@ def test_a_key_partitioned_key_goes_to_its_changelog_partition_and_survives_reop
     reopened._db_for_partition(2)  # what assigning the partition opens
     assert reopened[b"user-a"] == {"history": ["i1"]}
     assert reopened.persisted_offset(TP(changelog, 2)) == 41  # recovery reads the changelog from 42 on
+
+
+def test_the_analytics_table_writes_a_partitions_state_to_that_partition_without_a_current_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its key is the observation partition it summarises; the agent writes it after a micro-batch, where
+    Faust has no current event: the store entry and the changelog record still go to that partition."""
+    _, runtime = worker_tables(Settings(state_dir=tmp_path))
+    sent: list[tuple[int | None, bytes]] = []
+
+    def send_soon(**kwargs: Any) -> Any:
+        sent.append((kwargs["partition"], kwargs["key"]))
+
+        class Sent:
+            class message:  # what on_key_set reads of Faust's FutureMessage
+                partition = kwargs["partition"]
+
+        return Sent
+
+    monkeypatch.setattr(runtime.analytics.changelog_topic, "send_soon", send_soon)
+    runtime.analytics[b"3"] = {"next_offset": 7}
+    store = runtime.analytics.data
+    assert store._db_for_partition(3).get(b"3") is not None
+    assert store._db_for_partition(0).get(b"3") is None
+    assert sent == [(3, b"3")]
+    assert runtime.analytics[b"3"] == {"next_offset": 7}
