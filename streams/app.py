@@ -1,8 +1,9 @@
 """The Faust application: one agent per input topic, moving bytes between Kafka and the pipeline.
 
-Delivery is at-least-once: an agent takes a micro-batch of events (``take_events``), processes it,
-produces every output and waits until Kafka acknowledged each one; only then does the next batch
-begin, and only then does Faust ack (and later commit) the batch's input offsets.
+Delivery is at-least-once: an agent takes a micro-batch of events (``take_events``), processes it and
+sends every output; it goes on with the next batch while Kafka acknowledges them (at most
+``UNACKED_BATCHES`` batches per agent: streams/acks_in_flight.py), and a batch's events are done in the
+offset ledger (streams/delivery.py), and later committed, only once each of its outputs was acknowledged.
 """
 
 from __future__ import annotations
