@@ -1,8 +1,9 @@
 """The Faust application: one agent per input topic, moving bytes between Kafka and the pipeline.
 
-Delivery is at-least-once: an agent takes a micro-batch of events (``take_events``), processes it,
-produces every output and waits until Kafka acknowledged each one; only then does the next batch
-begin, and only then does Faust ack (and later commit) the batch's input offsets.
+Delivery is at-least-once: an agent takes a micro-batch of events (``take_events``), processes it and
+sends every output; it goes on with the next batch while Kafka acknowledges them (at most
+``UNACKED_BATCHES`` batches per agent: streams/acks_in_flight.py), and a batch's events are done in the
+offset ledger (streams/delivery.py), and later committed, only once each of its outputs was acknowledged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from channelpulse.config import Settings
 from channelpulse.kafka_security import KafkaSecurity
 from channelpulse.schemas.events import EventKind
 from channelpulse.streams import metrics
+from channelpulse.streams.acks_in_flight import AcksInFlight
 from channelpulse.streams.buffer_clear import on_buffers_cleared
 from channelpulse.streams.commit_barrier import CommitBarrier, faust_commit
 from channelpulse.streams.delivery import OffsetLedger, Verdict
@@ -31,19 +33,21 @@ from channelpulse.streams.pipeline.analytics import ChannelAnalytics
 from channelpulse.streams.pipeline.drift import DriftWatch, repository_profiles
 from channelpulse.streams.pipeline.isolation import process_isolating
 from channelpulse.streams.pipeline.processor import Processor, topic_kind
-from channelpulse.streams.pipeline.records import BatchResult, RawRecord
+from channelpulse.streams.pipeline.records import BatchResult, Emit, RawRecord
 from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
 from channelpulse.streams.privacy.forget import forget_user_state
 from channelpulse.streams.privacy.keys import current_pseudonymizer
 from channelpulse.streams.producer_metadata import track_topics
 from channelpulse.streams.reread import deliver_rereads
 from channelpulse.streams.scoring.base import Scorer
-from channelpulse.streams.table_store import store_url
+from channelpulse.streams.table_store import PartitionKeyedTable, store_url
 from channelpulse.streams.timers import LagReporter, Ticks
 
 log = logging.getLogger(__name__)
 
 PROCESSING_ATTEMPTS = 3
+SETTLE_ACKS_S = 5.0
+"""The longest a revocation or shutdown waits for the acknowledgements of batches sent before it commits."""
 
 
 def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[faust.App, WorkerRuntime]:
@@ -84,20 +88,23 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     # codec). For user-state and sensor-windows the key is the input record's key (user_id /
     # sensor_id), so with use_partitioner the changelog partition of a key is the partition its
     # events arrive on; channel-analytics is keyed by the observation partition it summarises.
-    def table(name: str, use_partitioner: bool) -> Any:
+    def table(name: str, use_partitioner: bool) -> dict[str, Any]:
         read = metrics.CHANGELOG_RECORDS_READ.labels(table=name)
 
         async def count_read(event: EventT) -> None:
             read.inc()
 
-        return app.Table(
-            name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None,
+        return dict(
+            name=name, key_type=bytes, partitions=settings.partitions, use_partitioner=use_partitioner, default=None,
             extra_topic_configs=durability_configs(settings), on_changelog_event=count_read,
         )
 
-    users = table("user-state", use_partitioner=True)
-    sensors = table("sensor-windows", use_partitioner=True)
-    analytics = table("channel-analytics", use_partitioner=False)
+    users = app.Table(**table("user-state", use_partitioner=True))
+    sensors = app.Table(**table("sensor-windows", use_partitioner=True))
+    # written per observation partition after a micro-batch (no current event): streams/table_store.py
+    analytics = app.tables.add(
+        PartitionKeyedTable(app, beacon=app.tables.beacon, **table("channel-analytics", use_partitioner=False))
+    )
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
         # input events (and observations): offsets committed by the runtime's ledger, not by Faust
@@ -182,6 +189,7 @@ class WorkerRuntime:
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
         self.lake_hold: LakeCommitHold[TP] = LakeCommitHold()
+        self.acks = AcksInFlight(self.mark_done, self.resume_from_done)
         self.barrier = CommitBarrier(lambda: self.app.producer.flush(), faust_commit(app))
         # the app's producer and consumer through self.app: Faust creates them on first use
         self.outputs = OutputProducer(lambda: self.app.producer)
@@ -220,41 +228,70 @@ class WorkerRuntime:
                     if not await self.resume_from_done(events):
                         raise  # the catalog (Faust's acks): Faust restarts the agent, as before
                 yield None
+            await self.acks.settle(agent=topic_name)
 
         agent.__name__ = f"score_{kind.value}"
         return agent
 
     async def analytics_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
-        """One observation at a time, so each state write lands on its own partition's changelog."""
-        async for event in stream.events():
+        """Micro-batches of observations: per observation partition one state read and one state write
+        a batch (the table writes it to that partition's changelog: streams/table_store.py)."""
+        max_size = self.settings.batch_max_size
+        within = self.settings.batch_max_wait_ms / 1000.0
+        async for events in stream.take_events(max_size, within=within):  # type: ignore[attr-defined]
             try:
-                if await self.admit([event]):
-                    await self.analyse(event)
-            except Exception:  # a failed produce: read the observation again, never skip it
-                log.exception("an observation failed after it was admitted")
-                await self.resume_from_done([event])
+                admitted = await self.admit(events)
+                if admitted:
+                    await self.analyse(admitted)
+            except Exception:  # a failed produce: read the observations again, never skip them
+                log.exception("an observation batch failed after it was admitted")
+                await self.resume_from_done(events)
             yield None
 
-    async def analyse(self, event: EventT) -> None:
-        """Apply one observation to its partition's state. Its outputs are produced before the state
-        is stored: a crash in between applies the observation again to the state before it (outputs
-        may repeat), and once stored the state skips it (streams/pipeline/analytics.py)."""
-        message = event.message
-        key = str(message.partition).encode()
-        stored = self.analytics.get(key)
-        state = ChannelAnalytics.from_dict(stored) if stored else ChannelAnalytics.new(self.settings)
-        before = (state.windows.late_dropped, state.duplicates, state.evicted)
-        try:
-            emits = state.step([(message.offset, message.value or b"")], self.settings)
-        except (ValueError, KeyError, TypeError) as exc:  # written by a worker, so a bug: keep it, visibly
-            await self.outputs.produce([dead_letter_of(message, f"malformed observation: {exc!r}", self.settings)])
-        else:
+    async def analyse(self, events: Sequence[EventT]) -> None:
+        """Apply a batch of observations to their partitions' states. A partition's outputs are produced
+        before its state is stored: a crash in between applies its observations again to the state
+        before them (outputs may repeat), and once stored the state skips them
+        (streams/pipeline/analytics.py)."""
+        by_partition: dict[int, list[EventT]] = {}
+        for event in events:
+            by_partition.setdefault(event.message.partition, []).append(event)
+        for partition, part_events in by_partition.items():
+            key = str(partition).encode()
+            stored = self.analytics.get(key)
+            state, emits = self._analytics_step(stored, [e.message for e in part_events])
             await self.outputs.produce(emits)
             self.analytics[key] = state.to_dict()
-            metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - before[0])
-            metrics.ANALYTICS_DUPLICATES.inc(state.duplicates - before[1])
-            metrics.ANALYTICS_EVICTED.inc(state.evicted - before[2])
-        self.ledger.done(message.tp, message.offset)
+            for event in part_events:
+                self.ledger.done(event.message.tp, event.message.offset)
+
+    def _analytics_step(
+        self, stored: dict[str, Any] | None, messages: Sequence[Any]
+    ) -> tuple[ChannelAnalytics, list[Emit]]:
+        """The partition state after ``messages`` and what to produce; a malformed observation (written by
+        a worker, so a bug) is dead-lettered, visibly, and leaves the state as it was before it."""
+
+        def load(value: dict[str, Any] | None) -> ChannelAnalytics:
+            return ChannelAnalytics.from_dict(value) if value else ChannelAnalytics.new(self.settings)
+
+        state = load(stored)
+        before = (state.windows.late_dropped, state.duplicates, state.evicted)
+        records = [(m.offset, m.value or b"") for m in messages]
+        try:
+            emits = state.step(records, self.settings)
+        except (ValueError, KeyError, TypeError):  # find the malformed ones: one observation at a time
+            state, emits = load(stored), []
+            for message, record in zip(messages, records, strict=True):
+                snapshot = state.to_dict()
+                try:
+                    emits += state.step([record], self.settings)
+                except (ValueError, KeyError, TypeError) as exc:
+                    state = ChannelAnalytics.from_dict(snapshot)
+                    emits.append(dead_letter_of(message, f"malformed observation: {exc!r}", self.settings))
+        metrics.ANALYTICS_LATE.inc(state.windows.late_dropped - before[0])
+        metrics.ANALYTICS_DUPLICATES.inc(state.duplicates - before[1])
+        metrics.ANALYTICS_EVICTED.inc(state.evicted - before[2])
+        return state, emits
 
     async def forget_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """Erasure requests (streams/privacy/forget.py): delete the user's state; the changelog gets
@@ -266,6 +303,10 @@ class WorkerRuntime:
                 deleted = forget_user_state(self.users, event.message.key)
                 log.info("privacy: erasure request applied, user state %s", "deleted" if deleted else "absent")
             yield None
+
+    def mark_done(self, events: Sequence[EventT]) -> None:
+        for e in events:
+            self.ledger.done(e.message.tp, e.message.offset)
 
     async def resume_from_done(self, events: Sequence[EventT]) -> bool:
         """Processing admitted events failed: rewind their partitions to the last done offset and
@@ -313,20 +354,23 @@ class WorkerRuntime:
             generation = self.lake.generation
             for tp, first in first_offsets(events).items():
                 self.lake_hold.hold(tp, first, generation)
-        await self.outputs.produce(result.emits)
+        acked = await self.outputs.send(result.emits)
         metrics.EVENTS_DEADLETTERED.labels(topic=records[0].topic).inc(result.invalid)
         for e in events:
             self.next_offset[e.message.tp] = e.message.offset + 1
-            if guarded:
-                self.ledger.done(e.message.tp, e.message.offset)
+        if guarded:  # done once acknowledged; the next batch need not wait for that
+            await self.acks.add(records[0].topic, acked, events)
+        else:  # the catalog: Faust acks its events once the agent goes on
+            await acked
 
     async def admit(self, events: Sequence[EventT]) -> list[EventT]:
         """The events of a batch the ledger lets through (streams/delivery.py); where an event comes
         past the next offset, looks at the log and steps over an empty stretch or seeks back."""
         new = {e.message.tp for e in events} - self.ledger.assigned()
-        owned = new & self.app.consumer.assignment()
-        if owned:
-            await self.assign(owned)
+        if new:  # the consumer's assignment is a set built per call: only asked for when needed
+            owned = new & self.app.consumer.assignment()
+            if owned:
+                await self.assign(owned)
         kept: list[EventT] = []
         for e in events:
             tp, offset = e.message.tp, e.message.offset
@@ -412,8 +456,10 @@ class WorkerRuntime:
             self.ledger.committed(await self.barrier.commit(offsets))
 
     async def commit_all(self) -> None:
-        """Write the lake's buffer, then commit everything done (on revocation, at shutdown); if the
-        lake cannot be written, only what it holds is committed (the rest is read again)."""
+        """Write the lake's buffer, then commit everything done (on revocation, at shutdown) once the
+        batches sent are acknowledged (waiting at most SETTLE_ACKS_S); if the lake cannot be written,
+        only what it holds is committed (the rest is read again)."""
+        await self.acks.settle(timeout_s=SETTLE_ACKS_S)
         try:
             self.lake.flush()
         except Exception:

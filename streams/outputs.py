@@ -1,6 +1,7 @@
 """Output production and dead-lettering: every record a worker writes to an output topic (scores,
 windows, alerts, drift requests, dead letters) goes through :class:`OutputProducer`, which sends a
-batch's records and returns only once Kafka acknowledged each one."""
+batch's records and returns only once Kafka acknowledged each one (``produce``), or returns the future
+of those acknowledgements (``send``), so that the next batch need not wait for them."""
 
 from __future__ import annotations
 
@@ -42,12 +43,23 @@ class OutputProducer:
 
     async def produce(self, emits: Sequence[Emit]) -> None:
         """Send every output and wait until Kafka acknowledged all of them."""
+        await (await self.send(emits))
+
+    async def send(self, emits: Sequence[Emit]) -> asyncio.Future[None]:
+        """Send every output, in order, without waiting for Kafka: the future returned completes once
+        Kafka acknowledged all of them (counted then, with their latency), or fails with the first error."""
         if not emits:
-            return
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
         producer = self._producer()
         futures = [
             await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None) for e in emits
         ]
+        return asyncio.ensure_future(self._acknowledged(futures, emits))
+
+    @staticmethod
+    async def _acknowledged(futures: list[Awaitable[Any]], emits: Sequence[Emit]) -> None:
         await asyncio.gather(*futures)
         now = utcnow()
         for e in emits:

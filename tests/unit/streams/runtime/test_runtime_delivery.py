@@ -276,8 +276,8 @@ async def test_observations_read_again_after_a_crash_count_once(runtime: Any) ->
 
 
 async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: Any) -> None:
-    """A window whose output Kafka refuses: the observation that closed it is applied again to the
-    state before it, so the window is published, and counted, once."""
+    """A window whose output Kafka refuses: the batch of observations that closed it is applied again to
+    the state before it, so the window is published, and counted, once."""
     settings = runtime.settings
     tp = TP(settings.topic_observations, 0)
     runtime.app.consumer.assigned.add(tp)
@@ -287,7 +287,77 @@ async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: Any
     values = [json.dumps({**b, "source": [settings.topic_clicks, 0, o]}).encode() for o, b in enumerate([first, later])]
     events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
     runtime.app.producer.failing = 1
-    await drain(runtime.analytics_agent, Stream([events, events[1:]]))  # after the resume: read again from 1
+    # after the resume: the batch is read again from its first offset (nothing of it was done)
+    await drain(runtime.analytics_agent, Stream([events, events]))
     windows = [json.loads(v) for t, v in runtime.app.producer.sent if t == settings.topic_analytics]
     assert [w["actions"]["view"] for w in windows] == [1]
     assert runtime.ledger.to_commit() == {tp: 2}
+
+
+class CountingTable(dict[bytes, Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        self.writes.append(key)
+        super().__setitem__(key, value)
+
+
+async def test_a_batch_of_observations_reads_and_writes_each_partitions_state_once(runtime: Any) -> None:
+    settings = runtime.settings
+    tps = [TP(settings.topic_observations, p) for p in (0, 1)]
+    runtime.app.consumer.assigned.update(tps)
+    runtime.ledger.assign({tp: 0 for tp in tps})
+    runtime.analytics = CountingTable()
+    body = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
+    events = [
+        Event(Message(settings.topic_observations, p, o, None,
+                      json.dumps({**body, "source": [settings.topic_clicks, p, o]}).encode()))
+        for o in range(5) for p in (0, 1)
+    ]
+    await drain(runtime.analytics_agent, Stream([events]))
+    assert sorted(runtime.analytics.writes) == [b"0", b"1"]
+    for key in (b"0", b"1"):
+        (tallies,) = runtime.analytics[key]["windows"]["open"]["web"].values()
+        assert tallies["actions"]["view"] == 5
+    assert runtime.ledger.to_commit() == {tps[0]: 5, tps[1]: 5}
+
+
+async def test_a_batch_whose_acknowledgement_fails_later_is_read_again_from_done(runtime: Any) -> None:
+    """The agent goes on while Kafka acknowledges a batch; a refused acknowledgement rewinds the
+    partition to its last done offset, so no event is lost and commits go on."""
+    topic = runtime.settings.topic_reviews
+    tp = TP(topic, 0)
+    first, second = [review(topic, o) for o in range(3)], [review(topic, o) for o in range(3, 6)]
+    refused: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    refused.set_exception(RuntimeError("not enough replicas (fake)"))
+    send = runtime.app.producer.send
+    calls = 0
+
+    async def send_refusing_the_first(*args: Any, **kwargs: Any) -> asyncio.Future[None]:
+        nonlocal calls
+        calls += 1
+        ack = await send(*args, **kwargs)
+        return refused if calls == 1 else ack
+
+    class Rereading(Stream):
+        """What Kafka delivers: both batches, then, once the runtime sought back, both again."""
+
+        async def take_events(self, max_size: int, within: float) -> AsyncIterator[list[Event]]:
+            yield first
+            yield second
+            loop = asyncio.get_running_loop()
+            while not runtime.app.consumer.seeks:  # one turn of the loop (asyncio.sleep is patched here)
+                turn = loop.create_future()
+                loop.call_soon(turn.set_result, None)
+                await turn
+            yield first
+            yield second
+
+    runtime.app.producer.send = send_refusing_the_first
+    await asyncio.wait_for(drain(runtime.agent_for(topic), Rereading([])), 10.0)
+    assert runtime.app.consumer.seeks == [{tp: 0}]
+    scored = [json.loads(v)["event_id"] for t, v in runtime.app.producer.sent if t == runtime.settings.topic_sentiment]
+    assert set(scored) == {f"r{o}" for o in range(6)}
+    assert runtime.ledger.to_commit() == {tp: 6}

@@ -49,8 +49,9 @@ def test_memory_standbys_and_the_folder_are_settings(tmp_path: Path) -> None:
 
 
 def test_the_session_timeout_and_a_heartbeat_within_it_reach_the_consumer_group(tmp_path: Path) -> None:
-    app, _ = worker_tables(Settings(state_dir=tmp_path, consumer_session_timeout_s=9.0,
-                                    consumer_heartbeat_interval_s=1.5))
+    app, _ = worker_tables(
+        Settings(state_dir=tmp_path, consumer_session_timeout_s=9.0, consumer_heartbeat_interval_s=1.5)
+    )
     assert app.conf.broker_session_timeout == 9.0
     assert app.conf.broker_heartbeat_interval == 1.5
     with pytest.raises(ValueError, match="at most a third"):
@@ -101,3 +102,29 @@ def test_a_rebalance_collects_garbage_only_where_it_closes_a_database(
     assert collections == [] and 1 in store._dbs
     store.revoke_partitions(runtime.users, {TP(changelog, 1)})
     assert collections == [1] and 1 not in store._dbs
+
+
+def test_the_analytics_table_writes_a_partitions_state_to_that_partition_without_a_current_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its key is the observation partition it summarises; the agent writes it after a micro-batch, where
+    Faust has no current event: the store entry and the changelog record still go to that partition."""
+    _, runtime = worker_tables(Settings(state_dir=tmp_path))
+    sent: list[tuple[int | None, bytes]] = []
+
+    def send_soon(**kwargs: Any) -> Any:
+        sent.append((kwargs["partition"], kwargs["key"]))
+
+        class Sent:
+            class message:  # what on_key_set reads of Faust's FutureMessage
+                partition = kwargs["partition"]
+
+        return Sent
+
+    monkeypatch.setattr(runtime.analytics.changelog_topic, "send_soon", send_soon)
+    runtime.analytics[b"3"] = {"next_offset": 7}
+    store = runtime.analytics.data
+    assert store._db_for_partition(3).get(b"3") is not None
+    assert store._db_for_partition(0).get(b"3") is None
+    assert sent == [(3, b"3")]
+    assert runtime.analytics[b"3"] == {"next_offset": 7}
