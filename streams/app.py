@@ -21,6 +21,8 @@ from channelpulse.kafka_security import KafkaSecurity
 from channelpulse.schemas.events import EventKind
 from channelpulse.streams import metrics
 from channelpulse.streams.acks_in_flight import AcksInFlight
+from channelpulse.streams.batch_consumer import consumer_url, use_inbox
+from channelpulse.streams.batch_inbox import BatchInbox
 from channelpulse.streams.buffer_clear import on_buffers_cleared
 from channelpulse.streams.commit_barrier import CommitBarrier, faust_commit
 from channelpulse.streams.delivery import OffsetLedger, Verdict
@@ -60,6 +62,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
+        # the guarded topics' records reach their agents a fetched partition at a time (streams/batch_consumer.py)
+        broker_consumer=consumer_url(settings.bootstrap_servers),
         broker_credentials=KafkaSecurity.of(settings).faust_credentials(),
         key_serializer="raw",
         value_serializer="raw",
@@ -106,6 +110,7 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         PartitionKeyedTable(app, beacon=app.tables.beacon, **table("channel-analytics", use_partitioner=False))
     )
     runtime = WorkerRuntime(app, settings, scorer_factory, users, sensors, analytics)
+    use_inbox(app, runtime.inbox)
     for topic_name in (*settings.input_topics, settings.topic_catalog):
         # input events (and observations): offsets committed by the runtime's ledger, not by Faust
         # (streams/delivery.py); the catalog is a compacted table of upserts and keeps Faust's acks
@@ -188,6 +193,7 @@ class WorkerRuntime:
         self.next_offset: dict[TP, int] = {}
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
         self.ledger: OffsetLedger[TP] = OffsetLedger()
+        self.inbox = BatchInbox(app.flow_control, settings.batch_max_size)
         self.lake_hold: LakeCommitHold[TP] = LakeCommitHold()
         self.acks = AcksInFlight(self.mark_done, self.resume_from_done)
         self.barrier = CommitBarrier(lambda: self.app.producer.flush(), faust_commit(app))
@@ -215,12 +221,9 @@ class WorkerRuntime:
 
     def agent_for(self, topic_name: str) -> Callable[[faust.StreamT], AsyncIterator[None]]:
         kind = topic_kind(self.settings, topic_name)
-        max_size = self.settings.batch_max_size
-        within = self.settings.batch_max_wait_ms / 1000.0
 
         async def agent(stream: faust.StreamT) -> AsyncIterator[None]:
-            # take_events exists on faust-streaming's Stream but is missing from StreamT
-            async for events in stream.take_events(max_size, within=within):  # type: ignore[attr-defined]
+            async for events in self.batches(stream, topic_name):
                 try:
                     await self.handle_batch(kind, events)
                 except Exception:  # e.g. a produce Kafka refused: read the batch again, never skip it
@@ -233,12 +236,20 @@ class WorkerRuntime:
         agent.__name__ = f"score_{kind.value}"
         return agent
 
+    def batches(self, stream: faust.StreamT, topic_name: str) -> AsyncIterator[Sequence[EventT]]:
+        """The micro-batches an agent of ``topic_name`` takes: a guarded topic's from the inbox its records
+        are fetched into (streams/batch_inbox.py), the catalog's from Faust's ``take_events`` (its acks)."""
+        max_size = self.settings.batch_max_size
+        within = self.settings.batch_max_wait_ms / 1000.0
+        if topic_name in self.guarded_topics:
+            return self.inbox.take(stream, topic_name, max_size, within)
+        # take_events exists on faust-streaming's Stream but is missing from StreamT
+        return stream.take_events(max_size, within=within)  # type: ignore[attr-defined]
+
     async def analytics_agent(self, stream: faust.StreamT) -> AsyncIterator[None]:
         """Micro-batches of observations: per observation partition one state read and one state write
         a batch (the table writes it to that partition's changelog: streams/table_store.py)."""
-        max_size = self.settings.batch_max_size
-        within = self.settings.batch_max_wait_ms / 1000.0
-        async for events in stream.take_events(max_size, within=within):  # type: ignore[attr-defined]
+        async for events in self.batches(stream, self.settings.topic_observations):
             try:
                 admitted = await self.admit(events)
                 if admitted:

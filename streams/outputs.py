@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from channelpulse.config import Settings
-from channelpulse.schemas.outputs import DeadLetter
-from channelpulse.schemas.validation import encode
+from channelpulse.schemas.validation import encode_dead_letter
 from channelpulse.streams import metrics
 from channelpulse.streams.pipeline.records import Emit, RawRecord, utcnow
 
@@ -27,11 +26,8 @@ class Producer(Protocol):
 
 def dead_letter_of(record: RawRecord | Any, error: str, settings: Settings) -> Emit:
     """The dead letter of a consumed record (a RawRecord or a Faust message) with ``error``."""
-    letter = DeadLetter.of(
-        raw=record.value or b"", error=error, source_topic=record.topic, partition=record.partition,
-        offset=record.offset,
-    )
-    return Emit(settings.topic_deadletter, record.key, encode(letter), pipeline="deadletter")
+    letter = encode_dead_letter(record.value or b"", error, record.topic, record.partition, record.offset)
+    return Emit(settings.topic_deadletter, record.key, letter, pipeline="deadletter")
 
 
 class OutputProducer:

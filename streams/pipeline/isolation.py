@@ -19,9 +19,8 @@ from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 from channelpulse.schemas.events import EventKind
-from channelpulse.schemas.outputs import DeadLetter
 from channelpulse.schemas.reasons import describe_scoring_failure
-from channelpulse.schemas.validation import encode
+from channelpulse.schemas.validation import encode_dead_letter
 from channelpulse.streams import metrics
 from channelpulse.streams.pipeline.processor import Processor
 from channelpulse.streams.pipeline.records import BatchResult, Emit, RawRecord
@@ -97,11 +96,6 @@ def _dead_letter(record: RawRecord, exc: PermanentScoringError, topic: str) -> B
     log.warning("%s[%d]@%d: the model fails on this record alone: %s", record.topic, record.partition,
                 record.offset, exc)
     metrics.SCORING_ISOLATED.labels(topic=record.topic).inc()
-    letter = DeadLetter.of(
-        raw=record.value or b"",
-        error=describe_scoring_failure(exc.model, exc.server_message),
-        source_topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-    )
-    return BatchResult(emits=[Emit(topic, record.key, encode(letter), pipeline="deadletter")], invalid=1)
+    error = describe_scoring_failure(exc.model, exc.server_message)
+    letter = encode_dead_letter(record.value or b"", error, record.topic, record.partition, record.offset)
+    return BatchResult(emits=[Emit(topic, record.key, letter, pipeline="deadletter")], invalid=1)

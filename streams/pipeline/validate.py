@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from channelpulse.schemas.events import EventKind
-from channelpulse.schemas.outputs import DeadLetter
-from channelpulse.schemas.validation import Invalid, encode, parse_event
+from channelpulse.schemas.validation import Invalid, encode_dead_letter, parse_event
 from channelpulse.streams.pipeline.records import BatchResult, Emit, RawRecord
 
 
@@ -23,14 +22,8 @@ def split_valid(
     for record in records:
         parsed = parse_event(kind, record.value, max_bytes)
         if isinstance(parsed, Invalid):
-            letter = DeadLetter.of(
-                raw=parsed.raw,
-                error=parsed.reason,
-                source_topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
-            result.emits.append(Emit(deadletter_topic, record.key, encode(letter), pipeline="deadletter"))
+            letter = encode_dead_letter(parsed.raw, parsed.reason, record.topic, record.partition, record.offset)
+            result.emits.append(Emit(deadletter_topic, record.key, letter, pipeline="deadletter"))
             result.invalid += 1
         else:
             valid.append((record, parsed))

@@ -121,6 +121,9 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     rt._metadata_ready = True
     rt._processor = Processor(settings, FakeScorer(), {}, {})
     rt.analytics = {}  # a Faust table refuses writes outside a running stream
+    # the agents take the fake stream's batches (the inbox the guarded topics' batches come from in a
+    # worker is tested in test_batch_inbox.py and test_batch_consumer.py)
+    rt.batches = lambda stream, topic: stream.take_events(settings.batch_max_size, within=0.025)
     rt.ledger.assign({tp: 0})
     committed: dict[TP, int] = {}
 
