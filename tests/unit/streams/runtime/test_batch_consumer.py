@@ -63,7 +63,7 @@ async def test_guarded_records_go_to_the_inbox_and_the_rest_to_faust(tmp_path: P
     fetched = {reviews: [record(reviews.topic, 1, o) for o in range(5)], catalog: [record(catalog.topic, 0, 9)]}
     app, runtime = worker(tmp_path, fetched)
     runtime.inbox.open(settings.topic_reviews)  # what the reviews agent's first batch does
-    rest, active = await app.consumer._wait_next_records(1.0)
+    rest, _ = await app.consumer._wait_next_records(1.0)
     assert list(rest) == [catalog]  # Faust's loop delivers the catalog record as before
     batch = await anext(runtime.inbox.batches(settings.topic_reviews, max_size=64, within=0.0))
     assert [(e.message.tp, e.message.offset, e.key, e.value) for e in batch] == [
