@@ -21,7 +21,7 @@ from channelpulse.schemas.outputs import (
     RecommendedItem,
     SentimentScore,
 )
-from channelpulse.schemas.validation import Invalid, encode, output_key, parse_event
+from channelpulse.schemas.validation import Invalid, encode, encode_dead_letter, output_key, parse_event
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -47,6 +47,39 @@ def test_dead_letter_round_trips_raw_bytes_exactly(raw: bytes) -> None:
     assert back == letter
     assert back.original_bytes() == raw
     assert back.received_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", bytes(range(256)), b"\xff\xfe not utf-8", "caf\u00e9 \U0001f600".encode(), b"x" * 70001]
+)
+@pytest.mark.parametrize(
+    "error", ["r", 'payload is not valid JSON: "quoted" \\ \u2028 caf\u00e9 \U0001f600', "ctrl \x00\n\t"]
+)
+@pytest.mark.parametrize(
+    "received_at", [AT, AT + timedelta(microseconds=123456), AT.astimezone(timezone(timedelta(hours=2)))]
+)
+def test_the_direct_dead_letter_encoding_is_the_models_byte_for_byte(
+    raw: bytes, error: str, received_at: datetime
+) -> None:
+    letter = DeadLetter(
+        source_topic="events.reviews",
+        partition=3,
+        offset=12345,
+        error=error,
+        raw=base64.b64encode(raw).decode("ascii"),
+        received_at=received_at,
+    )
+    encoded = encode_dead_letter(raw, error, "events.reviews", 3, 12345, received_at)
+    assert encoded == encode(letter)
+    assert DeadLetter.model_validate_json(encoded).original_bytes() == raw
+
+
+def test_the_direct_dead_letter_encoding_refuses_what_the_model_refuses() -> None:
+    for args in [(b"x", "", "t", 0, 0), (b"x", "r", "", 0, 0), (b"x", "r", "t", -1, 0), (b"x", "r", "t", 0, -1)]:
+        with pytest.raises(ValueError):
+            encode_dead_letter(*args)
+    now = DeadLetter.model_validate_json(encode_dead_letter(b"x", "r", "t", 0, 0)).received_at
+    assert now.tzinfo is not None and abs(datetime.now(timezone.utc) - now) < timedelta(minutes=1)
 
 
 def test_dead_letter_of_an_invalid_payload_keeps_reason_and_position() -> None:
@@ -94,9 +127,7 @@ def test_sentiment_key_falls_back_to_user_then_none(outputs: dict[str, BaseModel
 
 
 def test_alert_about_a_channel_is_keyed_by_channel() -> None:
-    alert = Alert(
-        alert_id="a", kind="negative_sentiment_spike", channel="partner:acme", detail="d", raised_at=AT
-    )
+    alert = Alert(alert_id="a", kind="negative_sentiment_spike", channel="partner:acme", detail="d", raised_at=AT)
     assert output_key(alert) == b"partner:acme"
 
 
@@ -122,9 +153,7 @@ def test_output_key_refuses_foreign_models() -> None:
 
 def test_sentiment_probabilities_are_checked_and_ordered(outputs: dict[str, BaseModel]) -> None:
     fields = outputs["SentimentScore"].model_dump()
-    reordered = SentimentScore(
-        **{**fields, "probabilities": {"positive": 0.8, "negative": 0.1, "neutral": 0.1}}
-    )
+    reordered = SentimentScore(**{**fields, "probabilities": {"positive": 0.8, "negative": 0.1, "neutral": 0.1}})
     assert list(reordered.probabilities) == ["negative", "neutral", "positive"]
     with pytest.raises(ValidationError, match="sum to 1"):
         SentimentScore(**{**fields, "probabilities": {"negative": 0.5, "neutral": 0.5, "positive": 0.5}})
