@@ -2,7 +2,7 @@
 
 Faust's consumer drops a fetched record whose offset is below the last one it delivered on its
 partition (``Consumer._drain_messages``: it passes a record only if ``offset >= _read_offset[tp]``).
-A seek back (streams/app.py, when the ledger finds events skipped) races with that: records
+A seek back (streams/partition_delivery.py, when the ledger finds events skipped) races with that: records
 fetched before the seek are still being delivered after it, raise ``_read_offset`` again, and the
 records read again from the seek position are then dropped, so the ledger waits for them forever
 (seen under load on a slow agent: the partition stalled, seeking back every grace period).

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
 from channelpulse.config import Settings
+from channelpulse.streams.commit_barrier import CommitBarrier
+from channelpulse.streams.lake.writer import LakeWriter
+from channelpulse.streams.partition_delivery import PartitionDelivery
 from channelpulse.streams.reread import ReadOffsets, deliver_rereads
-from tests.unit.streams.fakes import FakeScorer
 
 
 class FakeConsumer:
@@ -42,11 +45,18 @@ def test_the_installed_faust_filters_fetched_records_by_the_read_offset_map() ->
 
 
 async def test_the_runtime_lifts_the_filter_on_every_rebalance(tmp_path: Path) -> None:
-    from channelpulse.streams.app import make_app
-
-    app, runtime = make_app(Settings(state_dir=tmp_path), FakeScorer)
+    settings = Settings(state_dir=tmp_path)
     consumer = FakeConsumer()
-    runtime.app = type("App", (), {"consumer": consumer})()
-    await runtime.on_partitions_assigned(app, set())
+    delivery = PartitionDelivery(settings, lambda: consumer, CommitBarrier(_no_flush, _no_commit),  # type: ignore[arg-type,return-value]
+                                 LakeWriter(settings.lake_root))
+    await delivery.on_partitions_assigned(None, set())
     assert isinstance(consumer._read_offset, ReadOffsets)
-    assert consumer._read_offset.unfiltered == runtime.guarded_topics
+    assert consumer._read_offset.unfiltered == delivery.guarded_topics
+
+
+async def _no_flush() -> None:
+    return None
+
+
+async def _no_commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
+    return offsets
