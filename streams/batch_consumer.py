@@ -18,8 +18,10 @@ meanwhile, e.g. for a table recovery, is read again from its position when resum
 delivered once the flow is suspended or the consumer generation changed since the fetch (a rebalance:
 the partitions start again from the committed offsets, the ledger's); the delivery is abandoned when the
 flow is suspended while it waits (``wait_first`` with ``suspend_flow``); the partition's end offset is
-tracked for Faust's monitor. The read-offset filter of ``_drain_messages`` is already off for these
-topics (streams/reread.py); the ledger skips duplicates. tests/unit/streams/runtime/test_batch_consumer.py
+tracked for Faust's monitor. Not repeated: the read-offset filter of ``_drain_messages``, which drops a
+record below the last one delivered on its partition, so that records read again after a seek back
+raced with those fetched before it and were dropped (a partition stalled, seeking back every grace
+period); the ledger skips what it processed already (``DUPLICATE``). tests/unit/streams/runtime/test_batch_consumer.py
 runs this against the installed Faust.
 """
 

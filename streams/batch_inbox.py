@@ -31,6 +31,9 @@ from typing import Any, Protocol
 from faust.types import TP, EventT
 from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
+BatchSource = Callable[[Any, str], AsyncIterator[Sequence[EventT]]]
+"""Where an agent of a topic takes its micro-batches: ``source(stream, topic)``."""
+
 QUEUED_CHUNKS = 4
 """Chunks (of at most a batch each) a topic's queue holds: with a batch of 64, about the 256 events of
 Faust's own per-agent buffer (``stream_buffer_maxsize``)."""
@@ -84,6 +87,16 @@ class BatchInbox:
                 queue.put_nowait_enhanced(chunk, on_pressure_high=on_high, on_pressure_drop=on_drop)
             arrived.set()
 
+    def source(self, topics: frozenset[str], max_size: int, within: float) -> BatchSource:
+        """The micro-batches of an agent: a topic of ``topics`` (the guarded ones) from this inbox (:meth:`take`),
+        any other from Faust's ``take_events`` (:func:`taken_events`)."""
+        others = taken_events(max_size, within)
+
+        def source(stream: Any, topic: str) -> AsyncIterator[Sequence[EventT]]:
+            return self.take(stream, topic, max_size, within) if topic in topics else others(stream, topic)
+
+        return source
+
     def take(self, stream: Any, topic: str, max_size: int, within: float) -> AsyncIterator[list[EventT]]:
         """What an agent of ``topic`` iterates instead of ``stream.take_events(max_size, within)``: the
         topic is delivered here from now on, and subscribed as ``take_events`` does it (iterating the
@@ -132,6 +145,16 @@ class BatchInbox:
 
             switches = self._switches[tp] = (on_high, on_drop)
         return switches
+
+
+def taken_events(max_size: int, within: float) -> BatchSource:
+    """Faust's own micro-batches, ``stream.take_events(max_size, within)``: the catalog's (its events keep
+    Faust's acks), and any stream's where no inbox delivers (the agents' unit tests)."""
+
+    def source(stream: Any, topic: str) -> AsyncIterator[Sequence[EventT]]:
+        return stream.take_events(max_size, within=within)
+
+    return source
 
 
 def events_of(app: Any, messages: Sequence[Any]) -> list[EventT]:

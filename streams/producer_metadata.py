@@ -14,7 +14,8 @@ only, and tests/integration/test_producer_metadata.py checks them against the re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -24,3 +25,18 @@ async def track_topics(producer: AIOKafkaProducer, topics: Iterable[str]) -> Non
     for topic in topics:
         await producer.client.add_topic(topic)
         await producer.partitions_for(topic)
+
+
+class ChangelogMetadata:
+    """The key-partitioned tables' changelog topics, tracked in the producer's metadata once, before
+    the first table write (``ensure_loaded``); ``producer()`` returns the aiokafka producer."""
+
+    def __init__(self, producer: Callable[[], AIOKafkaProducer], tables: Sequence[Any]) -> None:
+        self._producer = producer
+        self.tables = tables
+        self.ready = False
+
+    async def ensure_loaded(self) -> None:
+        if not self.ready:
+            await track_topics(self._producer(), [table.changelog_topic.get_topic_name() for table in self.tables])
+            self.ready = True

@@ -1,5 +1,5 @@
-"""The worker's periodic jobs that are neither delivery nor the lake (those stay in streams/app.py):
-analytics and drift ticks, and the lag and commit-age gauges. Faust's timers call them
+"""The worker's periodic jobs that are not delivery's (streams/partition_delivery.py): analytics and
+drift ticks, the lake's timed flush, and the lag and commit-age gauges. Faust's timers call them
 (streams/app.py, ``make_app``)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from faust.types import TP
 from channelpulse.config import Settings
 from channelpulse.streams import metrics
 from channelpulse.streams.delivery import OffsetLedger
+from channelpulse.streams.lake.writer import LakeWriter
 from channelpulse.streams.outputs import OutputProducer
 from channelpulse.streams.pipeline.drift import DriftWatch
 from channelpulse.streams.pipeline.records import utcnow
@@ -35,6 +36,17 @@ class Ticks:
     async def drift_cooldowns(self) -> None:
         """Drift cooldowns end on time even without new windows (a reminder request, if due)."""
         await self.outputs.produce(self.drift.tick())
+
+
+class LakeFlushTimer:
+    """Writes the lake's buffer once it is due (its row count or age: streams/lake/writer.py)."""
+
+    def __init__(self, lake: LakeWriter) -> None:
+        self.lake = lake
+
+    async def flush_if_due(self) -> None:
+        if self.lake.flush_due():
+            self.lake.flush()
 
 
 class Consumer(Protocol):

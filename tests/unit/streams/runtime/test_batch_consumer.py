@@ -72,6 +72,22 @@ async def test_guarded_records_go_to_the_inbox_and_the_rest_to_faust(tmp_path: P
     assert batch[0].message.timestamp == pytest.approx(1_700_000_000.0)
 
 
+async def test_records_read_again_after_a_seek_back_reach_the_inbox(tmp_path: Path) -> None:
+    """Faust's own loop drops a record below the last one it delivered on its partition; after a seek back
+    that dropped the records read again and stalled the partition. The inbox gets them (the ledger skips
+    what it processed already)."""
+    settings = Settings(state_dir=tmp_path)
+    reviews = TopicPartition(settings.topic_reviews, 0)
+    fetched = {reviews: [record(reviews.topic, 0, o) for o in range(5)]}
+    app, runtime = worker(tmp_path, fetched)
+    runtime.inbox.open(settings.topic_reviews)
+    await app.consumer._wait_next_records(1.0)
+    fetched[reviews] = [record(reviews.topic, 0, o) for o in range(2, 5)]  # after a seek back to 2
+    await app.consumer._wait_next_records(1.0)
+    batches = runtime.inbox.batches(settings.topic_reviews, max_size=64, within=0.0)
+    assert [e.message.offset for e in await anext(batches)] == [0, 1, 2, 3, 4, 2, 3, 4]
+
+
 async def test_a_topic_no_agent_takes_from_the_inbox_stays_with_faust(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
     reviews = TopicPartition(settings.topic_reviews, 0)

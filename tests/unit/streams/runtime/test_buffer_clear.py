@@ -17,7 +17,9 @@ from faust.types import TP
 
 from channelpulse.config import Settings
 from channelpulse.streams.buffer_clear import on_buffers_cleared
-from tests.unit.streams.fakes import FakeScorer
+from channelpulse.streams.commit_barrier import CommitBarrier
+from channelpulse.streams.lake.writer import LakeWriter
+from channelpulse.streams.partition_delivery import PartitionDelivery
 
 
 def test_the_installed_faust_empties_agent_buffers_on_resume_and_the_hook_reports_it() -> None:
@@ -65,24 +67,34 @@ class Consumer:
 
 
 async def test_the_runtime_reads_again_what_a_cleared_buffer_dropped(tmp_path: Path, monkeypatch: Any) -> None:
-    from channelpulse.streams.app import make_app
-
     settings = Settings(state_dir=tmp_path)
-    app, runtime = make_app(settings, FakeScorer)
+    app = faust.App("buffer-clear-runtime-test", broker="memory://")
     taken = TP(settings.topic_clicks, 0)  # the agent took offsets 0-1 (batch under way) of a backlog
     untouched = TP(settings.topic_clicks, 1)  # its events were all in the buffer: never seen by the agent
     catalog = TP(settings.topic_catalog, 0)  # Faust's acks: not the ledger's
     consumer = Consumer({taken, untouched, catalog})
-    runtime.app = type("App", (), {"consumer": consumer, "flow_control": app.flow_control})()
-    monkeypatch.setattr("channelpulse.streams.app.committed_offsets", lambda *_: {(untouched.topic, 1): 7})
-    runtime.ledger.assign({taken: 0})
-    runtime.ledger.admit(taken, 0)
-    runtime.ledger.admit(taken, 1)
+    delivery = PartitionDelivery(settings, lambda: consumer, CommitBarrier(_no_flush, _no_commit),
+                                 LakeWriter(settings.lake_root))
+    on_buffers_cleared(app.flow_control, delivery.on_buffers_cleared)  # as make_app wires it
+    monkeypatch.setattr(
+        "channelpulse.streams.partition_delivery.committed_offsets", lambda *_: {(untouched.topic, 1): 7}
+    )
+    delivery.ledger.assign({taken: 0})
+    delivery.ledger.admit(taken, 0)
+    delivery.ledger.admit(taken, 1)
 
     app.flow_control.resume()  # Faust's end of recovery: the buffers are emptied
     await asyncio.sleep(0)  # the read-again task runs in the loop
-    await asyncio.gather(*runtime.pending_rereads)
+    await asyncio.gather(*delivery.pending_rereads)
 
     assert consumer.seeks == [{taken: 2, untouched: 7}]  # after the batch under way; the group's commit
-    assert runtime.ledger.next_offset(untouched) == 7
-    assert runtime.ledger.admit(taken, 5).value == "gap"  # an event fetched before the seek: checked, not taken
+    assert delivery.ledger.next_offset(untouched) == 7
+    assert delivery.ledger.admit(taken, 5).value == "gap"  # an event fetched before the seek: checked, not taken
+
+
+async def _no_flush() -> None:
+    return None
+
+
+async def _no_commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
+    return offsets
