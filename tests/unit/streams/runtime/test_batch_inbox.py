@@ -140,3 +140,24 @@ def test_the_sizes_must_be_positive() -> None:
     app = faust.App("batch-inbox-sizes", broker="memory://")
     with pytest.raises(ValueError):
         BatchInbox(app.flow_control, 0)
+
+
+async def test_the_source_takes_the_guarded_topics_from_the_inbox_and_the_others_from_take_events() -> None:
+    app = faust.App("batch-inbox-source", broker="kafka://localhost:9092")
+    app.flow_control.resume()
+    inbox = BatchInbox(app.flow_control, 4)
+    source = inbox.source(frozenset({TOPIC}), max_size=4, within=0.0)
+
+    class Catalog:
+        """A stream whose take_events hands out one batch."""
+
+        async def take_events(self, max_size: int, within: float) -> Any:
+            yield [Event(0, 7)]
+
+    catalog_batch = await anext(source(Catalog(), "catalog.items"))
+    assert [e.offset for e in catalog_batch] == [7] and not inbox.handles("catalog.items")
+    stream = app.stream(app.topic(TOPIC, key_type=bytes, value_type=bytes))
+    batches = source(stream, TOPIC)
+    assert inbox.handles(TOPIC)
+    await inbox.deliver(TP(TOPIC, 0), events(0, range(3)), Flow())
+    assert [e.offset for e in await anext(batches)] == [0, 1, 2]
