@@ -29,6 +29,7 @@ from channelpulse.streams.lake.writer import LakeWriter
 from channelpulse.streams.loop_lag import probe_loops
 from channelpulse.streams.outputs import OutputProducer
 from channelpulse.streams.partition_delivery import PartitionDelivery
+from channelpulse.streams.partition_log import KafkaPartitionLog
 from channelpulse.streams.pipeline.drift import DriftWatch, repository_profiles
 from channelpulse.streams.pipeline.processor import Processor
 from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
@@ -127,9 +128,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         )
 
     # the app's producer and consumer through the app: Faust creates them on first use
-    delivery = PartitionDelivery(
-        settings, lambda: app.consumer, CommitBarrier(lambda: app.producer.flush(), faust_commit(app)), lake
-    )
+    barrier = CommitBarrier(lambda: app.producer.flush(), faust_commit(app))
+    delivery = PartitionDelivery(settings, lambda: app.consumer, KafkaPartitionLog(settings), barrier, lake)
     outputs = OutputProducer(lambda: app.producer)
     # no public accessor of the aiokafka producer
     metadata = ChangelogMetadata(lambda: app.producer._ensure_producer(), (users, sensors))  # type: ignore[attr-defined]

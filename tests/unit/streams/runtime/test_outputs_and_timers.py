@@ -20,6 +20,7 @@ from channelpulse.streams.outputs import OutputProducer, dead_letter_of
 from channelpulse.streams.pipeline.drift import DriftWatch
 from channelpulse.streams.pipeline.records import Emit, RawRecord
 from channelpulse.streams.timers import LagReporter, Ticks
+from tests.unit.streams.fakes import FakeConsumer
 
 
 class Producer:
@@ -102,17 +103,6 @@ async def test_an_analytics_tick_goes_to_every_observation_partition(tmp_path: P
     assert len(producer.sent) == 3
 
 
-class Consumer:
-    def __init__(self, high: dict[TP, int]) -> None:
-        self.high = high
-
-    def assignment(self) -> set[TP]:
-        return set(self.high)
-
-    def highwater(self, tp: TP) -> int | None:
-        return self.high[tp]
-
-
 def gauge(name: str, tp: TP) -> float | None:
     return metrics.REGISTRY.get_sample_value(name, {"topic": tp.topic, "partition": str(tp.partition)})
 
@@ -124,7 +114,8 @@ async def test_lag_is_from_the_committed_offset_and_a_lost_partition_drops_out()
     for offset in range(5):
         ledger.admit(guarded, offset)
         ledger.done(guarded, offset)
-    consumer = Consumer({guarded: 10, catalog: 7, other: 99})
+    consumer = FakeConsumer({guarded, catalog, other})
+    consumer.high.update({guarded: 10, catalog: 7, other: 99})
     lag = LagReporter({"lag-reviews", "lag-catalog"}, ledger, {catalog: 4}, lambda: consumer)
 
     await lag.report()
@@ -135,7 +126,7 @@ async def test_lag_is_from_the_committed_offset_and_a_lost_partition_drops_out()
     await lag.report()
     assert gauge("channelpulse_consumer_lag", guarded) == 5.0
 
-    del consumer.high[guarded]  # revoked in a rebalance
+    consumer.assigned.discard(guarded)  # revoked in a rebalance
     await lag.report()
     assert gauge("channelpulse_consumer_lag", guarded) is None
     assert gauge("channelpulse_commit_age_seconds", guarded) is None

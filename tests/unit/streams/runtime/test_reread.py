@@ -4,23 +4,14 @@ the guarded topics (the ledger skips duplicates), kept for the others."""
 from __future__ import annotations
 
 import inspect
-from collections import defaultdict
-from collections.abc import Mapping
 from pathlib import Path
 
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
 from channelpulse.config import Settings
-from channelpulse.streams.commit_barrier import CommitBarrier
-from channelpulse.streams.lake.writer import LakeWriter
-from channelpulse.streams.partition_delivery import PartitionDelivery
 from channelpulse.streams.reread import ReadOffsets, deliver_rereads
-
-
-class FakeConsumer:
-    def __init__(self) -> None:
-        self._read_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
+from tests.unit.streams.fakes import FakeConsumer, InMemoryWorker
 
 
 def test_guarded_topics_read_as_unfiltered_and_others_keep_their_offset() -> None:
@@ -45,18 +36,8 @@ def test_the_installed_faust_filters_fetched_records_by_the_read_offset_map() ->
 
 
 async def test_the_runtime_lifts_the_filter_on_every_rebalance(tmp_path: Path) -> None:
-    settings = Settings(state_dir=tmp_path)
-    consumer = FakeConsumer()
-    delivery = PartitionDelivery(settings, lambda: consumer, CommitBarrier(_no_flush, _no_commit),  # type: ignore[arg-type,return-value]
-                                 LakeWriter(settings.lake_root))
-    await delivery.on_partitions_assigned(None, set())
-    assert isinstance(consumer._read_offset, ReadOffsets)
-    assert consumer._read_offset.unfiltered == delivery.guarded_topics
-
-
-async def _no_flush() -> None:
-    return None
-
-
-async def _no_commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
-    return offsets
+    worker = InMemoryWorker(Settings(state_dir=tmp_path))
+    await worker.delivery.on_partitions_assigned(None, set())
+    offsets = worker.consumer._read_offset
+    assert isinstance(offsets, ReadOffsets)
+    assert offsets.unfiltered == worker.delivery.guarded_topics
