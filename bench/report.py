@@ -9,9 +9,16 @@ from typing import Any
 
 from channelpulse.bench.stats import ratio
 
-MIN_SENTIMENT_VS_MODEL = 0.9
-MIN_DEADLETTER_VS_BARE_LOOP = 0.5
+THROUGHPUT_TARGETS = (
+    ("sentiment", "triton_alone", 0.9),
+    ("recommendation", "triton_alone", 0.5),
+    ("sensors", "triton_alone", 0.5),
+    ("deadletter", "bare_aiokafka_loop", 0.5),
+)
+"""(pipeline, limit, least drain capacity / limit) of issue 12: the limits are measured in the same run."""
 MAX_P99_MS_AT_HALF = 250.0
+P99_TARGET_PIPELINES = ("recommendation", "sensors", "deadletter")
+"""The pipelines with a p99 target at half the maximum sustainable rate (sentiment's is reported, not a target)."""
 MIN_MODEL_SPEEDUP = 3.0
 MAX_ACCURACY_DROP_POINTS = 1.0
 
@@ -49,13 +56,13 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"target": name, "goal": goal, "measured": measured, "met": met})
 
     if "pipelines" in report:
-        value = _get(r, "sentiment", "vs_model_alone")
-        met = None if value is None else value >= MIN_SENTIMENT_VS_MODEL
-        add("sentiment pipeline / model alone", f">= {MIN_SENTIMENT_VS_MODEL}", value, met)
-        value = _get(r, "deadletter", "vs_bare_aiokafka_loop")
-        met = None if value is None else value >= MIN_DEADLETTER_VS_BARE_LOOP
-        add("dead-letter path / bare aiokafka loop", f">= {MIN_DEADLETTER_VS_BARE_LOOP}", value, met)
+        for name, limit, least in THROUGHPUT_TARGETS:
+            value = _get(r, name, f"vs_{limit}")
+            met = None if value is None else value >= least
+            add(f"{name} drain capacity / {limit.replace('_', ' ')}", f">= {least:g}", value, met)
     for name, result in report.get("pipelines", {}).items():
+        if name not in P99_TARGET_PIPELINES:
+            continue
         half = rate_at(result, "0.5x")
         p99 = _get(half, "latency", "p99_ms") if half else None
         met = None if p99 is None else p99 <= MAX_P99_MS_AT_HALF

@@ -65,6 +65,12 @@ def test_every_query_reads_known_series(where: str, expr: str) -> None:
     assert not unknown, f"{where}: {sorted(unknown)} are exported by no worker, Triton or Prometheus"
 
 
+def test_the_metric_list_names_every_registered_worker_metric() -> None:
+    """METRIC_NAMES is what the dashboards are checked against: a metric added without it would escape."""
+    registered = {f.name + ("_total" if f.type == "counter" else "") for f in metrics.REGISTRY.collect()}
+    assert registered == metrics.METRIC_NAMES
+
+
 def test_every_worker_metric_is_on_a_dashboard() -> None:
     used = {name for board in DASHBOARDS.values() for expr in dashboard_queries(board) for name in metric_names(expr)}
     histograms = {family.name for family in metrics.REGISTRY.collect() if family.type == "histogram"}
