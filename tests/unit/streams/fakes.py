@@ -210,8 +210,11 @@ class InMemoryWorker:
         self.producer, self.consumer, self.partition_log = FakeProducer(), FakeConsumer(), FakePartitionLog()
         self.committed: dict[TP, int] = {}
         self.lake = LakeWriter(
-            settings.lake_root, flush_rows=settings.lake_flush_rows, flush_seconds=settings.lake_flush_seconds,
-            retention_days=settings.lake_retention_days, pseudonymize=current_pseudonymizer(settings).row,
+            settings.lake_root,
+            flush_rows=settings.lake_flush_rows,
+            flush_seconds=settings.lake_flush_seconds,
+            retention_days=settings.lake_retention_days,
+            pseudonymize=current_pseudonymizer(settings).row,
         )
         barrier = CommitBarrier(self.producer.flush, self._commit, first_delay_s=0.0)
         self.delivery = PartitionDelivery(settings, lambda: self.consumer, self.partition_log, barrier, self.lake)
@@ -220,13 +223,19 @@ class InMemoryWorker:
         self.metadata = ChangelogMetadata(lambda: None, ())  # type: ignore[arg-type,return-value]  # no tables
         processor_lake = self.lake if lake else None
         self.scoring = ScoringAgents(
-            settings, lambda: Processor(settings, FakeScorer(), {}, {}, lake=processor_lake), self.delivery, outputs,
-            self.lake, self.metadata,
+            settings,
+            lambda: Processor(settings, FakeScorer(), {}, {}, lake=processor_lake),
+            self.delivery,
+            outputs,
+            self.lake,
+            self.metadata,
         )
         self.analytics: dict[bytes, Any] = {}
         self.analytics_agent = AnalyticsAgent(settings, self.analytics, self.delivery, outputs)
         self.lag = LagReporter(
-            frozenset((*settings.input_topics, settings.topic_catalog)), self.ledger, self.scoring.next_offset,
+            frozenset((*settings.input_topics, settings.topic_catalog)),
+            self.ledger,
+            self.scoring.next_offset,
             lambda: self.consumer,
         )
 

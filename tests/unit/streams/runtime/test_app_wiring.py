@@ -25,7 +25,11 @@ def test_make_app_wires_every_agent_to_its_part_and_leaves_the_guarded_topics_ac
     assert agents["channel-analytics"].fun == parts.analytics_agent.agent
     assert agents["privacy-forget"].fun == parts.forget.agent
     assert {agents[name].fun.__name__ for name in scoring} == {
-        "score_click", "score_review", "score_social", "score_sensor", "score_catalog",
+        "score_click",
+        "score_review",
+        "score_social",
+        "score_sensor",
+        "score_catalog",
     }
     assert parts.delivery.guarded_topics == {*settings.input_topics, settings.topic_observations}
     assert {topic for topic, on in acks.items() if not on} == parts.delivery.guarded_topics

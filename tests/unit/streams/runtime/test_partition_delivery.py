@@ -27,9 +27,10 @@ def clicks(worker: InMemoryWorker, partition: int, offsets: range | list[int]) -
 
 
 def skipped(topic: str, reason: Verdict) -> float:
-    return metrics.REGISTRY.get_sample_value(
-        "channelpulse_events_skipped_total", {"topic": topic, "reason": reason.value}
-    ) or 0.0
+    return (
+        metrics.REGISTRY.get_sample_value("channelpulse_events_skipped_total", {"topic": topic, "reason": reason.value})
+        or 0.0
+    )
 
 
 async def test_a_newly_owned_partition_starts_at_the_groups_commit_or_the_earliest_offset(

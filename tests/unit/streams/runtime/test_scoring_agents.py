@@ -35,8 +35,7 @@ def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InMemoryWorker:
 
 
 def review(topic: str, offset: int) -> bytes:
-    body = {"event_id": f"r{offset}", "channel": "web", "occurred_at": TS, "item_id": "i1", "text": "fine",
-            "rating": 4}
+    body = {"event_id": f"r{offset}", "channel": "web", "occurred_at": TS, "item_id": "i1", "text": "fine", "rating": 4}
     return json.dumps(body).encode()
 
 
@@ -72,8 +71,12 @@ async def test_one_processor_serves_every_batch_and_the_catalog_bypasses_the_led
         return made[-1]
 
     scoring = ScoringAgents(
-        worker.settings, new_processor, worker.delivery, OutputProducer(lambda: worker.producer),  # type: ignore[arg-type,return-value]
-        worker.lake, worker.metadata,
+        worker.settings,
+        new_processor,
+        worker.delivery,
+        OutputProducer(lambda: worker.producer),  # type: ignore[arg-type,return-value]
+        worker.lake,
+        worker.metadata,
     )
     assert made == []  # created on the first batch, in the worker's event loop
     reviews, catalog = worker.settings.topic_reviews, worker.settings.topic_catalog
