@@ -51,9 +51,10 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    ``score`` is the larger of the two. The memory is bounded by construction: one seen-flag per
    pair of levels (``context_levels ** 2`` values). After a novel transition the context score
    rests for ``context_rest`` readings (new transitions are still learned, not scored: one new
-   kind of behaviour gives one context score). It scores from the sensor's own ``warmup``-th
-   reading counted from when its context memory started (a row from version 5 adopted by
-   version 6 starts the context memory empty and waits that long again).
+   kind of behaviour gives one context score). It scores only after ``context_warmup`` readings
+   counted from when its context memory started (a row from version 5 adopted by version 6 starts
+   the context memory empty and waits that long again): a new sensor has not yet made most of its
+   usual transitions when the rest of the detector is warm.
    ``context_levels = 0`` turns it off (versions 2-5; their rows have no context slots).
 
 Scores are 0 during each sensor's first ``warmup`` readings. The surprise envelope learns from
@@ -163,6 +164,7 @@ class OnlineParams:
     level_half: float = 0.5
     context_levels: int = 6
     context_rest: int = 120
+    context_warmup: int = 576
     threshold: float = 0.6
 
     def __post_init__(self) -> None:
@@ -183,8 +185,8 @@ class OnlineParams:
             raise ValueError("need 0 <= peak_decay < 1 (0: no daily peak memory)")
         if self.peak_tolerance < 0.0:
             raise ValueError("need peak_tolerance >= 0")
-        if self.context_levels < 0 or self.context_levels == 1 or self.context_rest < 0:
-            raise ValueError("need context_levels 0 (off) or >= 2 and context_rest >= 0")
+        if self.context_levels < 0 or self.context_levels == 1 or min(self.context_rest, self.context_warmup) < 0:
+            raise ValueError("need context_levels 0 (off) or >= 2 and context_rest, context_warmup >= 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -292,7 +294,7 @@ class OnlineDetector:
         known = finite & np.isfinite(last)
         col = c0 + CONTEXT_SCALARS + (np.nan_to_num(last) * levels + level).astype(np.int64)
         rows = np.arange(len(s))
-        novel = known & (s[rows, col] != 1.0) & (count > p.warmup)
+        novel = known & (s[rows, col] != 1.0) & (count > p.context_warmup)
         since = count - s[:, c0 + ContextSlot.LAST_NOVEL]
         scored = novel & ~(since <= p.context_rest)  # NaN (no novel transition yet): not resting
         s[rows, col] = np.where(known, 1.0, s[rows, col])
