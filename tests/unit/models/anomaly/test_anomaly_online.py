@@ -253,7 +253,7 @@ def test_params_reject_unknown_keys_and_bad_values() -> None:
             OnlineParams(peak_decay=peak_decay)
     with pytest.raises(ValueError):
         OnlineParams(peak_tolerance=-0.01)
-    for bad in ({"context_levels": 1}, {"context_levels": -1}, {"context_rest": -1}):
+    for bad in ({"context_levels": 1}, {"context_levels": -1}, {"context_rest": -1}, {"context_warmup": -1}):
         with pytest.raises(ValueError):
             OnlineParams(**bad)
 
@@ -271,16 +271,17 @@ def _both(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_a_transition_never_seen_before_scores_one_then_the_context_score_rests() -> None:
-    values = _square(1000)
-    values[500] = 5.0  # level 3 after a 0: a transition the sensor never made (inside its range)
-    values[560] = 5.0  # 60 readings later another new one (after a 0 again): resting, not scored
-    values[800] = 7.0  # 300 readings later (level 4): new, and the rest of 120 is over
+    values = _square(1400)
+    values[900] = 5.0  # level 3 after a 0: a transition the sensor never made (inside its range)
+    values[960] = 5.0  # 60 readings later another new one (after a 0 again): resting, not scored
+    values[1200] = 7.0  # 300 readings later (level 4): new, and the rest of 120 is over
+    values[400] = 3.0  # new too, but before the context memory's warm-up (576 readings) ends
     v6, v5, flags = _both(values)
-    assert v6[500] == 1.0 and flags[500]
-    assert v6[560] == v5[560] and v6[800] == 1.0 and flags[800]
+    assert v6[900] == 1.0 and flags[900]
+    assert v6[960] == v5[960] and v6[1200] == 1.0 and flags[1200] and v6[400] == v5[400]
     # everything else is the novelty part's score: transitions seen before score 0 in the context part
     others = np.ones(len(values), dtype=bool)
-    others[[500, 800]] = False
+    others[[900, 1200]] = False
     np.testing.assert_array_equal(v6[others], np.maximum(v5[others], 0.0))
 
 
@@ -300,10 +301,11 @@ def test_a_version_5_row_keeps_what_it_learned_and_starts_its_context_memory_emp
         assert np.isnan(upgraded[0, V6.context0 :]).all()
     # after the upgrade the context memory scores only once it has seen a warm-up of readings itself
     state = V6.adopt(v5_row)
-    values = _square(WARMUP + 20)
-    values[5] = values[WARMUP + 10] = 5.0
+    warmup = V6.params.context_warmup
+    values = _square(warmup + 20)
+    values[5] = values[warmup + 10] = 5.0
     scores, _ = V6.run(state, values[None, :], _times(len(values), STEP)[None, :] + 400 * STEP)
-    assert state[0, V6.context0 + ContextSlot.COUNT] == WARMUP + 20
-    assert scores[0, 5] < 1.0 and scores[0, WARMUP + 10] == 1.0
+    assert state[0, V6.context0 + ContextSlot.COUNT] == warmup + 20
+    assert scores[0, 5] < 1.0 and scores[0, warmup + 10] == 1.0
     # a version 6 row is adopted as is
     np.testing.assert_array_equal(V6.adopt(state), state)
