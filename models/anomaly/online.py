@@ -1,7 +1,8 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
-scalars of ``Slot``, the seasonal bins and, from version 4 on, the daily peaks); :meth:`OnlineDetector.step`
+scalars of ``Slot``, the seasonal bins, from version 4 on the daily peaks,
+from version 6 on the context memory); :meth:`OnlineDetector.step`
 scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
 any batching (one reading at a time or many), and nothing but the state row persists between
 readings. It learns each sensor's
