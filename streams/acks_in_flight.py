@@ -4,7 +4,7 @@ An agent sends a batch's outputs (streams/outputs.py, ``OutputProducer.send``) a
 batch while Kafka acknowledges them; a batch's events are done (``done``, the offset ledger's
 streams/delivery.py) only once every output of it was acknowledged, and the commit barrier flushes the
 producer before it commits (streams/commit_barrier.py). When an acknowledgement fails, ``failed`` gets
-the batch's events (the runtime rewinds their partitions to the last done offset and reads them again).
+the batch's events (delivery rewinds their partitions to the last done offset and reads them again).
 Each agent has at most ``limit`` batches unacknowledged: the next one waits for the oldest.
 """
 

@@ -32,6 +32,7 @@ from channelpulse.streams.lake.writer import LakeWriter
 from channelpulse.streams.loop_lag import probe_loops
 from channelpulse.streams.outputs import OutputProducer
 from channelpulse.streams.partition_delivery import PartitionDelivery
+from channelpulse.streams.partition_log import KafkaPartitionLog
 from channelpulse.streams.pipeline.drift import DriftWatch, repository_profiles
 from channelpulse.streams.pipeline.processor import Processor
 from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
@@ -133,9 +134,8 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
         )
 
     # the app's producer and consumer through the app: Faust creates them on first use
-    delivery = PartitionDelivery(
-        settings, lambda: app.consumer, CommitBarrier(lambda: app.producer.flush(), faust_commit(app)), lake
-    )
+    barrier = CommitBarrier(lambda: app.producer.flush(), faust_commit(app))
+    delivery = PartitionDelivery(settings, lambda: app.consumer, KafkaPartitionLog(settings), barrier, lake)
     outputs = OutputProducer(lambda: app.producer)
     inbox = BatchInbox(app.flow_control, settings.batch_max_size)
     use_inbox(app, inbox)

@@ -3,14 +3,14 @@ closing gaps and seeking back, reading again what Faust dropped from the agents'
 done what Kafka acknowledged, committing behind the producer's flush (streams/commit_barrier.py)
 and the lake's writes (streams/lake/commit_hold.py), and the rebalance and shutdown callbacks.
 
-It takes the consumer through a small protocol (:class:`Consumer`) and the commit barrier, not the
-Faust app."""
+It takes the consumer and the log through small protocols (:class:`Consumer`, :class:`PartitionLog`:
+streams/partition_log.py is Kafka's) and the commit barrier, not the Faust app."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from faust.types import TP, EventT
@@ -20,7 +20,6 @@ from channelpulse.streams import metrics
 from channelpulse.streams.acks_in_flight import AcksInFlight
 from channelpulse.streams.commit_barrier import CommitBarrier
 from channelpulse.streams.delivery import OffsetLedger, Verdict
-from channelpulse.streams.kafka_io import committed_offsets, first_offset_from
 from channelpulse.streams.lake.commit_hold import LakeCommitHold
 from channelpulse.streams.lake.writer import LakeWriter
 
@@ -40,6 +39,18 @@ class Consumer(Protocol):
     async def earliest_offsets(self, *partitions: TP) -> Mapping[TP, int]: ...
 
 
+class PartitionLog(Protocol):
+    """What delivery looks up beside the consumer; both calls block (delivery runs them in an executor)."""
+
+    def committed(self, tps: Collection[TP]) -> Mapping[TP, int]:
+        """The group's committed offset of each of ``tps`` that has one."""
+        ...
+
+    def first_offset_from(self, tp: TP, offset: int) -> int | None:
+        """The offset of the first record at or after ``offset`` in the partition's log (None: none yet)."""
+        ...
+
+
 class PartitionDelivery:
     """At-least-once delivery of the guarded topics (the input topics and the observations), one
     partition at a time, through the offset ledger."""
@@ -48,11 +59,13 @@ class PartitionDelivery:
         self,
         settings: Settings,
         consumer: Callable[[], Consumer],
+        partition_log: PartitionLog,
         barrier: CommitBarrier,
         lake: LakeWriter,
     ) -> None:
         self.settings = settings
         self._consumer = consumer  # Faust creates its consumer on first use
+        self.partition_log = partition_log
         self.barrier = barrier
         self.lake = lake
         self.guarded_topics = frozenset((*settings.input_topics, settings.topic_observations))
@@ -101,7 +114,7 @@ class PartitionDelivery:
     async def close_gap(self, tp: TP, offset: int) -> Verdict:
         expected = self.ledger.next_offset(tp) or 0
         loop = asyncio.get_running_loop()
-        first = await loop.run_in_executor(None, first_offset_from, self.settings, tp.topic, tp.partition, expected)
+        first = await loop.run_in_executor(None, self.partition_log.first_offset_from, tp, expected)
         if first is not None and first >= offset:
             self.ledger.step_over(tp, offset)  # no record in between: compaction, markers, retention
             return self.ledger.admit(tp, offset)
@@ -150,12 +163,7 @@ class PartitionDelivery:
         """Start the ledger on newly owned partitions: at the group's committed offset, or at the
         partition's earliest one when the group never committed there."""
         loop = asyncio.get_running_loop()
-        starts: dict[TP, int] = {
-            TP(topic, partition): offset
-            for (topic, partition), offset in (
-                await loop.run_in_executor(None, committed_offsets, self.settings, self.settings.app_id, tps)
-            ).items()
-        }
+        starts = dict(await loop.run_in_executor(None, self.partition_log.committed, tps))
         missing = tps - set(starts)
         if missing:
             starts.update(await self._consumer().earliest_offsets(*missing))

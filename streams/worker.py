@@ -46,7 +46,7 @@ def run_worker(settings: Settings) -> int:
     address = f"{settings.bind_host}:{settings.worker_metrics_port}"
     targets = settings.worker_targets_file
     metrics.register_target(targets, address)
-    app, runtime = make_app(
+    app, parts = make_app(
         settings,
         lambda: TritonScorer(settings.triton_grpc_url, settings.triton_timeout_s, tls, settings.triton_reconnect_max_s),
     )
@@ -62,6 +62,6 @@ def run_worker(settings: Settings) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     finally:
-        runtime.lake.close()
+        parts.lake.close()
         metrics.unregister_target(targets, address)
     return 0

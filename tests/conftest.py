@@ -28,6 +28,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
         if parts and parts[0] in ("unit", "integration"):
             item.add_marker(getattr(pytest.mark, parts[0]))
+        if item.get_closest_marker("kafka39") and parts[:1] != ("integration",):
+            # `make kafka39` collects tests/integration only: a kafka39 test elsewhere would never run there
+            raise pytest.UsageError(f"{item.nodeid}: the kafka39 marker is for tests under tests/integration")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Online sensor anomaly detector: constant memory and time per reading, vectorised over sensors.
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
-scalars of ``Slot``, the seasonal bins and, from version 4 on, the daily peaks); :meth:`OnlineDetector.step`
+scalars of ``Slot``, the seasonal bins, from version 4 on the daily peaks,
+from version 6 on the context memory); :meth:`OnlineDetector.step`
 scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
 any batching (one reading at a time or many), and nothing but the state row persists between
 readings. It learns each sensor's
@@ -43,6 +44,19 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    of the flat series between the spikes). ``peak_tolerance = 0``: version 4.
 4. ``score = novel / (novel + half_novelty)`` in [0, 1), monotone in the novelty (and far from
    saturating in float32); ``is_anomaly = score >= threshold``.
+5. *Context novelty* (``context_levels > 0``, version 6, in the spirit of CAD OSE's contexts):
+   each reading is quantised into ``context_levels`` equal levels of the range the sensor has
+   covered so far (its running minimum and maximum), and the transition from the previous
+   reading's level to this one's is the reading's context. A transition never seen before on
+   this sensor scores 1 (the most unusual: the sensor does something it never did), a seen one 0;
+   ``score`` is the larger of the two. The memory is bounded by construction: one seen-flag per
+   pair of levels (``context_levels ** 2`` values). After a novel transition the context score
+   rests for ``context_rest`` readings (new transitions are still learned, not scored: one new
+   kind of behaviour gives one context score). It scores only after ``context_warmup`` readings
+   counted from when its context memory started (a row from version 5 adopted by version 6 starts
+   the context memory empty and waits that long again): a new sensor has not yet made most of its
+   usual transitions when the rest of the detector is warm.
+   ``context_levels = 0`` turns it off (versions 2-5; their rows have no context slots).
 
 Scores are 0 during each sensor's first ``warmup`` readings. The surprise envelope learns from
 reading ``envelope_start`` on (the first readings' surprises are unreliable: the typical errors are
@@ -51,7 +65,8 @@ warm; the range envelope learns from then on too, with deviations capped at ``ra
 absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
 as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
 empty row) is recognised by :meth:`adopt` and starts afresh; a row without the daily peaks (version 3)
-is adopted with its peaks empty.
+is adopted with its peaks empty, and a row without the context slots (version 5) with its context
+memory empty.
 """
 
 from __future__ import annotations
@@ -96,6 +111,18 @@ class Slot(IntEnum):
     LEVEL_MAE = 16  # its running mean absolute value
 
 
+class ContextSlot(IntEnum):
+    """Scalars of the context memory (version 6), after the daily peaks; the seen-flags of the
+    ``context_levels ** 2`` transitions follow (NaN or 0: not seen, 1: seen)."""
+
+    COUNT = 0  # finite readings seen by the context memory
+    LOW = 1  # running minimum of the values
+    HIGH = 2  # running maximum
+    LAST = 3  # level of the previous reading (NaN: none yet)
+    LAST_NOVEL = 4  # context count at the last scored novel transition (NaN: none)
+
+
+CONTEXT_SCALARS = len(ContextSlot)
 SCALARS = len(Slot)
 LEVEL_GATE_WIDTH = 0.2
 """Seasonality strength above ``level_gate`` at which the seasonal-level score counts fully."""
@@ -136,6 +163,9 @@ class OnlineParams:
     level_gate: float = 0.6
     level_z0: float = 4.0
     level_half: float = 0.5
+    context_levels: int = 6
+    context_rest: int = 120
+    context_warmup: int = 576
     threshold: float = 0.6
 
     def __post_init__(self) -> None:
@@ -156,6 +186,8 @@ class OnlineParams:
             raise ValueError("need 0 <= peak_decay < 1 (0: no daily peak memory)")
         if self.peak_tolerance < 0.0:
             raise ValueError("need peak_tolerance >= 0")
+        if self.context_levels < 0 or self.context_levels == 1 or min(self.context_rest, self.context_warmup) < 0:
+            raise ValueError("need context_levels 0 (off) or >= 2 and context_rest, context_warmup >= 0")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -194,7 +226,9 @@ class OnlineDetector:
         self.daily0 = SCALARS
         self.weekly0 = SCALARS + self.params.daily_bins
         self.peak0 = self.weekly0 + self.params.weekly_bins
-        self.state_size = self.peak0 + (self.params.daily_bins if self.params.peak_decay > 0.0 else 0)
+        self.context0 = self.peak0 + (self.params.daily_bins if self.params.peak_decay > 0.0 else 0)
+        levels = self.params.context_levels
+        self.state_size = self.context0 + (CONTEXT_SCALARS + levels * levels if levels > 0 else 0)
 
     def new_state(self, n: int = 1) -> np.ndarray:
         """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
@@ -207,13 +241,19 @@ class OnlineDetector:
         """``[n, state_size]`` working state from rows as a caller sends them (``[n, w]``, any
         ``w``, right-padded): a row whose first value is not :data:`STATE_FORMAT`, or that is
         shorter than the scalars and seasonal bins, is a new sensor (or one in an older layout) and
-        starts afresh; a row that lacks the daily peaks (or part of them) keeps them empty."""
+        starts afresh; a row that lacks the daily peaks or the context memory (or part of them) keeps
+        them empty (a context memory that counted no reading, e.g. zero padding, starts empty)."""
         given = np.asarray(rows, dtype=np.float64)
         state = self.new_state(len(given))
         if given.ndim == 2 and given.shape[1] >= self.peak0:
             keep = given[:, Slot.FORMAT] == STATE_FORMAT
             width = min(given.shape[1], self.state_size)
             state[keep, :width] = given[keep, :width]
+        if self.params.context_levels > 0:
+            # a row without the context memory, or right-padded with zeros there (a version-5 row
+            # beside a version-6 one in a request), has no context reading counted: fresh memory
+            unused = ~(state[:, self.context0 + ContextSlot.COUNT] > 0)
+            state[unused, self.context0 :] = np.nan
         return state
 
     @staticmethod
@@ -238,6 +278,33 @@ class OnlineDetector:
         beyond = np.maximum(size - (1.0 + p.peak_tolerance) * peak, 0.0) / unit
         peaks[rows, day_bin] = np.where(learn, np.fmax(near[:, 1], size), near[:, 1])
         return beyond
+
+    def _context_novelty(self, s: np.ndarray, x: np.ndarray, finite: np.ndarray) -> np.ndarray:
+        """1 where the reading's transition between quantised levels is new on its sensor and the
+        context memory is warm and not resting, else 0; learns the transition (finite readings)."""
+        p = self.params
+        levels = p.context_levels
+        c0 = self.context0
+        count = np.nan_to_num(s[:, c0 + ContextSlot.COUNT]) + finite
+        low = np.where(finite, np.fmin(s[:, c0 + ContextSlot.LOW], x), s[:, c0 + ContextSlot.LOW])
+        high = np.where(finite, np.fmax(s[:, c0 + ContextSlot.HIGH], x), s[:, c0 + ContextSlot.HIGH])
+        span = high - low
+        position = np.where(span > 0, (x - low) / np.where(span > 0, span, 1.0), 0.0)
+        level = np.clip(np.floor(np.nan_to_num(position) * levels), 0, levels - 1)
+        last = s[:, c0 + ContextSlot.LAST]
+        known = finite & np.isfinite(last)
+        col = c0 + CONTEXT_SCALARS + (np.nan_to_num(last) * levels + level).astype(np.int64)
+        rows = np.arange(len(s))
+        novel = known & (s[rows, col] != 1.0) & (count > p.context_warmup)
+        since = count - s[:, c0 + ContextSlot.LAST_NOVEL]
+        scored = novel & ~(since <= p.context_rest)  # NaN (no novel transition yet): not resting
+        s[rows, col] = np.where(known, 1.0, s[rows, col])
+        s[:, c0 + ContextSlot.LAST_NOVEL] = np.where(novel, count, s[:, c0 + ContextSlot.LAST_NOVEL])
+        s[:, c0 + ContextSlot.COUNT] = count
+        s[:, c0 + ContextSlot.LOW] = low
+        s[:, c0 + ContextSlot.HIGH] = high
+        s[:, c0 + ContextSlot.LAST] = np.where(finite, level, last)
+        return scored.astype(np.float64)
 
     def run(self, state: np.ndarray, values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Several readings per row, in time order: ``values``/``times`` ``[n, k]`` (NaN time: no
@@ -309,7 +376,9 @@ class OnlineDetector:
         level_z = np.maximum(np.abs(level) / np.maximum(level_mae, floor) - p.level_z0, 0.0)
         level_score = gate * level_z / (level_z + p.level_half)
         score = np.where(warm, np.maximum(novel / (novel + p.half_novelty), level_score), 0.0)
-        flags = warm & (score >= p.threshold)
+        if p.context_levels > 0:
+            score = np.maximum(score, self._context_novelty(s, xv, finite))
+        flags = score >= p.threshold
         s[:, Slot.LEVEL] = level
         capped_level = np.minimum(np.abs(level), p.error_cap * np.maximum(level_mae, floor))
         learned_level_mae = np.where(

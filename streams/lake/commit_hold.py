@@ -3,7 +3,7 @@
 The processing steps buffer lake rows in the :class:`~channelpulse.streams.lake.writer.LakeWriter`, which writes them
 in batches (``CHANNELPULSE_LAKE_FLUSH_ROWS`` / ``_SECONDS``). An input offset may be committed only once
 the rows of every event below it are on disk; otherwise a crash after the commit loses them (the
-events are not read again). The runtime records, for each processed batch that buffered rows, the
+events are not read again). The scoring agents record, for each processed batch that buffered rows, the
 batch's first offset per partition and the lake generation its rows belong to (``hold``); ``cap``
 lowers the offsets to commit to the first event of a generation not yet durable. Knows nothing of
 Kafka: partitions are any hashable, offsets and generations ints.

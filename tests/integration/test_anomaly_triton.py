@@ -1,7 +1,8 @@
-"""The served ``anomaly`` model (version 5) on the real stack.
+"""The served ``anomaly`` model (version 6) on the real stack.
 
 * Triton alone (gRPC): scores, flags and new states equal the pure detector's, new and old-format
-  state rows start fresh, padding cells are skipped.
+  state rows start fresh, a version-5 row (zero-padded beside version-6 rows) keeps what it learned
+  and starts its context memory empty, padding cells are skipped.
 * The whole path: a real NAB series (../shared/data/sensors/nab_real) replayed through
   ``events.sensors`` and the worker; the labelled anomaly is flagged inside its window, the calm start
   is not, and every score equals the in-process replay (the state survives the worker's batching).
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timezone
 from pathlib import Path
@@ -23,15 +25,16 @@ from channelpulse.models import contract
 from channelpulse.models.anomaly.evaluation import replay_online
 from channelpulse.models.anomaly.nab import probationary_length
 from channelpulse.models.anomaly.nab_corpus import load_corpus
-from channelpulse.models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams
+from channelpulse.models.anomaly.online import STATE_FORMAT, ContextSlot, OnlineDetector, OnlineParams
 from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
 from channelpulse.streams.worker_process import WorkerProcess
+from tests.integration.drills import snapshot
 
 SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 
 
-def _detector(stack: Settings) -> OnlineDetector:
-    return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / "5" / "meta.json"))
+def _detector(stack: Settings, version: str = "6") -> OnlineDetector:
+    return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / version / "meta.json"))
 
 
 def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values: np.ndarray, times: np.ndarray):
@@ -55,27 +58,33 @@ def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values:
 
 def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> None:
     client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    assert client.is_model_ready(contract.ANOMALY_MODEL, "5")
+    assert client.is_model_ready(contract.ANOMALY_MODEL, "6")
     detector = _detector(stack)
+    v5 = _detector(stack, "5")
     rng = np.random.default_rng(7)
     history = 50.0 + rng.normal(0.0, 1.0, (3, 400))
     times = 1_700_000_000.0 + 300.0 * np.arange(400)
     learned = detector.new_state(3)
     detector.run(learned, history, np.tile(times, (3, 1)))
+    learned_v5 = v5.new_state(1)
+    v5.run(learned_v5, history[:1], times[None, :])
     # rows: sensor 0 calm, sensor 1 spikes, sensor 2 a spike in its second reading only; then a new
-    # sensor (zeros) and one with an old-format state
+    # sensor (zeros), one with an old-format state and one with a version-5 row (shorter: zero-padded)
     old = learned[:1].copy()
     old[0, 0] = STATE_FORMAT - 1
-    states = np.vstack([learned, np.zeros((1, detector.state_size)), old])
+    padded_v5 = np.zeros((1, detector.state_size))
+    padded_v5[0, : v5.state_size] = learned_v5[0]
+    states = np.vstack([learned, np.zeros((1, detector.state_size)), old, padded_v5])
     new_times = times[-1] + 300.0 * np.arange(1, 4)
-    values = np.array([[50.0, 50.5, 49.8], [90.0, 50.0, 50.0], [50.0, 95.0, 0.0], [1.0, 2.0, 3.0], [50.0, 50.0, 50.0]])
-    t = np.tile(new_times, (5, 1))
+    calm, spike, spike_2nd, fresh = [50.0, 50.5, 49.8], [90.0, 50.0, 50.0], [50.0, 95.0, 0.0], [1.0, 2.0, 3.0]
+    values = np.array([calm, spike, spike_2nd, fresh, [50.0, 50.0, 50.0], [50.0, 90.0, 50.0]])
+    t = np.tile(new_times, (6, 1))
     t[2, 2] = np.nan  # sensor 2 has two readings in this request: the third cell is padding
 
     scores, flags, new_states, version = _infer(client, states, values, t)
 
-    assert version == "5" and scores.shape == (5, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
-    assert new_states.shape == (5, detector.state_size)
+    assert version == "6" and scores.shape == (6, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
+    assert new_states.shape == (6, detector.state_size)
     expected_state = detector.adopt(states)
     expected_scores, expected_flags = detector.run(expected_state, values, t)
     np.testing.assert_array_equal(scores, expected_scores)
@@ -84,6 +93,9 @@ def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> No
     assert flags[1, 0] and flags[2, 1] and not flags[0].any()
     assert scores[2, 2] == 0.0 and not flags[3].any() and not flags[4].any()  # padding; fresh sensors warm up
     assert new_states[4, 1] == 3  # the old-format row started afresh: 3 readings seen
+    # the version-5 row kept what it learned (403 readings seen), its context memory counts 3 readings
+    assert new_states[5, 1] == 403 and new_states[5, detector.context0 + ContextSlot.COUNT] == 3
+    assert flags[5, 1]  # its spike is flagged by the version-5 part
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +132,15 @@ def test_a_real_nab_series_through_the_stack_flags_its_anomaly(stack: Settings, 
     publish(stack, stack.topic_sensors, records)
     worker.start()
     scored: dict[int, dict[str, object]] = {}
-    deadline_reads = 60
-    while len(scored) < len(records) and deadline_reads:
-        for rec in read_topic(stack, stack.topic_anomalies, idle_timeout_s=5):
+    deadline = time.monotonic() + 300  # what the 60 reads with a 5 s idle wait each allowed at least
+    while True:
+        for rec in snapshot(stack, stack.topic_anomalies):  # up to the end offsets now: no idle wait
             out = json.loads(rec.value or b"{}")
             if str(out.get("sensor_id")) == sensor:
                 scored[int(str(out["event_id"]).rsplit("-", 1)[1])] = out
-        deadline_reads -= 1
+        if len(scored) >= len(records) or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
     assert len(scored) == len(records), f"{len(scored)} of {len(records)} scored; log:\n{worker.log_tail()}"
 
     flags = np.array([bool(scored[i]["is_anomaly"]) for i in range(len(records))])

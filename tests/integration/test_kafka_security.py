@@ -13,7 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from channelpulse.kafka_security import kafka_python_options
 from channelpulse.streams.kafka_io import committed_offsets, ensure_topics, publish, read_topic
 from channelpulse.streams.sample import SampleStream
 from channelpulse.streams.worker_process import WorkerProcess
+from tests.integration.drills import snapshot
 from tests.integration.test_streaming import expected_topic, wait_until
 from tests.tls import make_certificates
 
@@ -68,7 +69,13 @@ def secure(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def outputs(settings: Settings, topic: str) -> list[dict[str, object]]:
+    """The records on ``topic`` once it stayed quiet for 3 s: what an assertion reads."""
     return [json.loads(r.value or b"{}") for r in read_topic(settings, topic, idle_timeout_s=3)]
+
+
+def outputs_now(settings: Settings, topic: str) -> list[dict[str, object]]:
+    """The records on ``topic`` up to its end offsets now, no idle wait: what a poll reads."""
+    return [json.loads(r.value or b"{}") for r in snapshot(settings, topic)]
 
 
 def end_offsets(settings: Settings, topic: str) -> dict[tuple[str, int], int]:
@@ -153,16 +160,16 @@ def test_a_worker_scores_and_dead_letters_over_sasl_ssl(stack: Settings, secure:
 
     out_topics = (secure.topic_sentiment, secure.topic_recommendations, secure.topic_anomalies)
 
-    def scored() -> dict[str, str]:
-        return {str(o["event_id"]): topic for topic in out_topics for o in outputs(secure, topic)}
+    def scored(read: Callable[[Settings, str], list[dict[str, object]]] = outputs) -> dict[str, str]:
+        return {str(o["event_id"]): topic for topic in out_topics for o in read(secure, topic)}
 
     worker = WorkerProcess(secure, name="secure-worker")
     worker.start()
     try:
-        wait_until(lambda: valid.keys() <= scored().keys(), 600, "every valid event scored over SASL_SSL")
+        wait_until(lambda: valid.keys() <= scored(outputs_now).keys(), 600, "every valid event scored over SASL_SSL")
         letters = outputs(secure, secure.topic_deadletter)
         wait_until(
-            lambda: invalid <= {base64.b64decode(str(d["raw"])) for d in outputs(secure, secure.topic_deadletter)},
+            lambda: invalid <= {base64.b64decode(str(d["raw"])) for d in outputs_now(secure, secure.topic_deadletter)},
             120, "every invalid event dead-lettered",
         )
     finally:

@@ -17,6 +17,7 @@ from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
 from channelpulse.streams.lake import read_lake
 from channelpulse.streams.privacy.keys import current_pseudonymizer
 from channelpulse.streams.worker_process import WorkerProcess
+from tests.integration.drills import snapshot
 
 GONE, KEPT = "privacy-user-gone-7f3", "privacy-user-kept-2c9"
 
@@ -69,9 +70,8 @@ def test_forget_removes_one_users_lake_rows_and_state(settings: Settings, worker
     publish(settings, settings.topic_clicks, [click(user, n) for n in range(3) for user in (GONE, KEPT)])
     wanted = {event_id(user, n) for user in (GONE, KEPT) for n in range(3)}
 
-    def scored() -> bool:
-        out = {json.loads(r.value or b"{}")["event_id"] for r in read_topic(
-            settings, settings.topic_recommendations, idle_timeout_s=2)}
+    def scored() -> bool:  # a poll: the topic up to its end offsets now, no idle wait
+        out = {json.loads(r.value or b"{}")["event_id"] for r in snapshot(settings, settings.topic_recommendations)}
         return wanted <= out
 
     wait_until(scored, 180, "the six clicks' recommendations")

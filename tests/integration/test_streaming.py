@@ -8,24 +8,33 @@ import json
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
 from channelpulse.config import Settings
-from channelpulse.streams.kafka_io import ensure_topics, publish, read_topic
+from channelpulse.streams.kafka_io import Record, ensure_topics, publish, read_topic
 from channelpulse.streams.sample import SampleRecord, SampleStream
 from channelpulse.streams.worker_process import WorkerProcess
+from tests.integration.drills import snapshot
 from tests.integration.promql import query, wait_for_query
 
 N_EVENTS = 10_000
 
 
-def outputs_by_event(settings: Settings, topics: list[str]) -> dict[str, set[str]]:
-    """event_id -> the output topics it appears on."""
+def settled_for_3s(settings: Settings, topic: str) -> Iterable[Record]:
+    """The records on ``topic`` once it stayed quiet for 3 s: what an assertion reads."""
+    return read_topic(settings, topic, idle_timeout_s=3)
+
+
+def outputs_by_event(
+    settings: Settings, topics: list[str], read: Callable[[Settings, str], Iterable[Record]] = settled_for_3s
+) -> dict[str, set[str]]:
+    """event_id -> the output topics it appears on, each topic read with ``read`` (a poll reads
+    ``snapshot``: the records up to the end offsets now, no idle wait)."""
     seen: dict[str, set[str]] = {}
     for topic in topics:
-        for rec in read_topic(settings, topic, idle_timeout_s=3):
+        for rec in read(settings, topic):
             seen.setdefault(json.loads(rec.value or b"{}")["event_id"], set()).add(topic)
     return seen
 
@@ -92,9 +101,11 @@ def test_every_event_is_accounted_for_through_a_sigkill(stack: Settings, worker:
     out_topics = [stack.topic_sentiment, stack.topic_recommendations, stack.topic_anomalies]
     wanted = {r.event_id for r in valid}
     try:
-        wait_until(lambda: wanted <= set(outputs_by_event(stack, out_topics)), 1500, "every valid event scored")
+        wait_until(
+            lambda: wanted <= set(outputs_by_event(stack, out_topics, snapshot)), 1500, "every valid event scored"
+        )
     except AssertionError as exc:
-        missing = wanted - set(outputs_by_event(stack, out_topics))
+        missing = wanted - set(outputs_by_event(stack, out_topics, snapshot))
         by_topic = Counter(r.topic for r in valid if r.event_id in missing)
         raise AssertionError(
             f"{exc}: {len(missing)} of {len(wanted)} unscored, by input topic {dict(by_topic)}; "

@@ -35,6 +35,8 @@ ALLOWED = {
 LOCAL_STACK = "channelpulse.infra.stack"
 DEV_ONLY = ("infra/stack/", "channelpulse/commands/stack.py", "streams/demo.py", "bench/")
 """Where ``channelpulse.infra.stack`` may be imported: the stack itself and the dev commands that start it."""
+DEV_COMMANDS = ("channelpulse.commands.bench", "channelpulse.commands.demo", "channelpulse.commands.stack")
+"""The commands that drive the local stack: they reach it through the bench and streams/demo.py."""
 PRODUCTION = ("channelpulse.streams.worker", "channelpulse.streams.retrainer",
               "channelpulse.streams.retrain_handler", "channelpulse.commands.worker", "channelpulse.commands.retrain")
 """The modules of the production processes (`channelpulse worker`, `channelpulse retrainer`)."""
@@ -127,19 +129,35 @@ def test_only_the_dev_commands_import_the_local_stack(package: str) -> None:
     assert offenders == []
 
 
-@pytest.mark.parametrize("entry", PRODUCTION)
-def test_no_production_module_reaches_the_local_stack_through_any_import(entry: str) -> None:
-    """Every import, at module level or in a function, followed transitively from the entry module."""
-    path_to = {entry: [entry]}
-    todo = [entry]
-    while todo:
-        module = todo.pop()
-        for imported in imported_modules(MODULES[module]):
-            if imported not in path_to:
-                path_to[imported] = [*path_to[module], imported]
-                if imported in MODULES:
+def test_no_module_outside_the_dev_commands_reaches_the_local_stack_through_any_import() -> None:
+    """Every module of every package (the operators' commands, the Triton model backends, the worker's and
+    the retrainer's parts), followed transitively, at module level or in a function: only the dev-only
+    modules and the dev commands reach the stack."""
+    graph = {name: imported_modules(path) for name, path in MODULES.items()}
+    dev_only = {name for name, path in MODULES.items() if str(path.relative_to(REPO_ROOT)).startswith(DEV_ONLY)}
+    dev_only.update(DEV_COMMANDS)
+    offenders = {}
+    for entry in sorted(set(MODULES) - dev_only):
+        path_to = {entry: [entry]}
+        todo = [entry]
+        while todo:
+            module = todo.pop()
+            for imported in graph.get(module, set()):
+                if imported not in path_to:
+                    path_to[imported] = [*path_to[module], imported]
                     todo.append(imported)
-    assert [path for name, path in path_to.items() if is_local_stack(name)] == []
+        reached = [path for name, path in path_to.items() if is_local_stack(name)]
+        if reached:
+            offenders[entry] = reached[0]
+    assert offenders == {}
+
+
+def test_the_layer_scans_cover_every_package_folder() -> None:
+    """Each sub-package symlinked into channelpulse/ is one of the folders the scans above read."""
+    linked = {p.name for p in (REPO_ROOT / "channelpulse").iterdir() if p.is_symlink()}
+    assert linked == set(OLD_NAMES)
+    assert {module_name(p).split(".")[1] for p in sources("streams")} == {"streams"}
+    assert len(MODULES) == sum(len(sources(folder)) for folder in FOLDERS)
 
 
 @pytest.mark.timeout(300)

@@ -1,15 +1,20 @@
 """OnlineDetector: spikes and level shifts score high, calm noise and a learned daily cycle rarely
-flag, batching changes nothing, time gaps count, the state is all there is."""
+flag, batching changes nothing, time gaps count, the state is all there is; version 6's context
+memory scores a transition never seen before, rests after it, and starts empty on a version-5 row.
+
+Most tests exercise the novelty part alone (version 5: ``context_levels = 0``); the context memory
+has its own tests below."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from channelpulse.models.anomaly.online import STATE_FORMAT, OnlineDetector, OnlineParams, Slot
+from channelpulse.models.anomaly.online import STATE_FORMAT, ContextSlot, OnlineDetector, OnlineParams, Slot
 
 STEP = 300.0  # 5-minute readings
-DETECTOR = OnlineDetector()
+DETECTOR = OnlineDetector(OnlineParams(context_levels=0))  # version 5: the novelty part alone
+V6 = OnlineDetector()  # the defaults: version 6, with the context memory
 WARMUP = DETECTOR.params.warmup
 
 
@@ -62,7 +67,8 @@ def test_a_level_shift_after_a_much_bigger_spike_is_still_flagged() -> None:
     values[2500:] += 12.0
     _, flags, _ = _replay(values)
     assert flags[1000] and flags[2500:2505].any()
-    unlimited = OnlineDetector(OnlineParams(range_growth=0.0))  # version 2: the spike's range hides it
+    # version 2: the spike's range hides it
+    unlimited = OnlineDetector(OnlineParams(range_growth=0.0, context_levels=0))
     _, old_flags = unlimited.run(unlimited.new_state(1), values[None, :], _times(len(values))[None, :])
     assert old_flags[0, 1000] and not old_flags[0, 2500:2505].any()
 
@@ -77,7 +83,7 @@ def _daily_spikes(days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return values, at
 
 
-V3 = OnlineDetector(OnlineParams(peak_decay=0.0))  # version 3: no daily peak memory
+V3 = OnlineDetector(OnlineParams(peak_decay=0.0, context_levels=0))  # version 3: no daily peak memory
 
 
 def _replay_v3(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +110,8 @@ def test_the_daily_peak_memory_leaves_other_times_of_day_and_far_higher_spikes_a
     assert _replay(higher)[1][at[10]]
 
 
-V4 = OnlineDetector(OnlineParams(peak_tolerance=0.0))  # version 4: a reading above the remembered peak is beyond it
+# version 4: a reading above the remembered peak is beyond it
+V4 = OnlineDetector(OnlineParams(peak_tolerance=0.0, context_levels=0))
 
 
 def test_a_daily_spike_a_few_percent_above_the_remembered_peak_is_not_novel() -> None:
@@ -156,30 +163,34 @@ def test_a_missing_daily_peak_inside_the_usual_range_is_flagged_by_the_seasonal_
     _, flags, _ = _replay(values)
     _, flags_broken, _ = _replay(broken)
     assert flags_broken[flat].any() and not flags[flat].any()
-    without_level = OnlineDetector(OnlineParams(level_gate=0.99))  # the seasonality gate never opens
+    without_level = OnlineDetector(OnlineParams(level_gate=0.99, context_levels=0))  # the seasonality gate never opens
     state = without_level.new_state(1)
     assert not without_level.run(state, broken[None, :], _times(n)[None, :])[1][0, flat].any()
 
 
-def test_batching_and_row_order_change_nothing() -> None:
+@pytest.mark.parametrize("detector", [DETECTOR, V6], ids=["v5", "v6"])
+def test_batching_and_row_order_change_nothing(detector: OnlineDetector) -> None:
     rng = np.random.default_rng(6)
     values = np.cumsum(rng.normal(size=(3, 700)), axis=1) + 100.0
     times = np.tile(_times(700), (3, 1))
-    one_by_one = [_replay(values[i], times[i]) for i in range(3)]
-    state = DETECTOR.new_state(3)
+    one_by_one = []
+    for i in range(3):
+        row = detector.new_state(1)
+        one_by_one.append((detector.run(row, values[i : i + 1], times[i : i + 1])[0][0], row[0]))
+    state = detector.new_state(3)
     chunks = [(0, 5), (5, 6), (6, 400), (400, 700)]  # several readings per request row, in order
-    parts = [DETECTOR.run(state, values[:, a:b], times[:, a:b]) for a, b in chunks]
+    parts = [detector.run(state, values[:, a:b], times[:, a:b]) for a, b in chunks]
     scores = np.concatenate([s for s, _ in parts], axis=1)
     for i in range(3):
         np.testing.assert_array_equal(scores[i], one_by_one[i][0])
-        np.testing.assert_array_equal(state[i], one_by_one[i][2])
+        np.testing.assert_array_equal(state[i], one_by_one[i][1])
     # padding cells (NaN time) are skipped: a row with fewer readings in a request is unaffected
-    padded_state = DETECTOR.new_state(2)
+    padded_state = detector.new_state(2)
     v = np.stack([values[0, :10], np.r_[values[1, :4], np.zeros(6)]])
     t = np.stack([times[0, :10], np.r_[times[1, :4], np.full(6, np.nan)]])
-    s, _ = DETECTOR.run(padded_state, v, t)
-    alone = DETECTOR.new_state(1)
-    DETECTOR.run(alone, values[1:2, :4], times[1:2, :4])
+    s, _ = detector.run(padded_state, v, t)
+    alone = detector.new_state(1)
+    detector.run(alone, values[1:2, :4], times[1:2, :4])
     np.testing.assert_array_equal(padded_state[1], alone[0])
     assert not s[1, 4:].any()
 
@@ -242,3 +253,59 @@ def test_params_reject_unknown_keys_and_bad_values() -> None:
             OnlineParams(peak_decay=peak_decay)
     with pytest.raises(ValueError):
         OnlineParams(peak_tolerance=-0.01)
+    for bad in ({"context_levels": 1}, {"context_levels": -1}, {"context_rest": -1}, {"context_warmup": -1}):
+        with pytest.raises(ValueError):
+            OnlineParams(**bad)
+
+
+def _square(n: int) -> np.ndarray:
+    """Alternating 0 and 10 (levels 0 and 5 of 6): only the transitions 0 -> 5 and 5 -> 0 are ever made."""
+    return np.where(np.arange(n) % 2 == 0, 0.0, 10.0)
+
+
+def _both(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores of version 6 and of its novelty part alone (version 5), and version 6's flags."""
+    t = _times(len(values))[None, :]
+    v6_scores, v6_flags = V6.run(V6.new_state(1), values[None, :], t)
+    return v6_scores[0], DETECTOR.run(DETECTOR.new_state(1), values[None, :], t)[0][0], v6_flags[0]
+
+
+def test_a_transition_never_seen_before_scores_one_then_the_context_score_rests() -> None:
+    values = _square(1400)
+    values[900] = 5.0  # level 3 after a 0: a transition the sensor never made (inside its range)
+    values[960] = 5.0  # 60 readings later another new one (after a 0 again): resting, not scored
+    values[1200] = 7.0  # 300 readings later (level 4): new, and the rest of 120 is over
+    values[400] = 3.0  # new too, but before the context memory's warm-up (576 readings) ends
+    v6, v5, flags = _both(values)
+    assert v6[900] == 1.0 and flags[900]
+    assert v6[960] == v5[960] and v6[1200] == 1.0 and flags[1200] and v6[400] == v5[400]
+    # everything else is the novelty part's score: transitions seen before score 0 in the context part
+    others = np.ones(len(values), dtype=bool)
+    others[[900, 1200]] = False
+    np.testing.assert_array_equal(v6[others], np.maximum(v5[others], 0.0))
+
+
+def test_stationary_noise_rarely_flags_with_the_context_memory() -> None:
+    # 36 transitions between 6 levels: a noisy sensor has made nearly all of them by its warm-up's end
+    _, flags = V6.run(V6.new_state(1), _noise(5000, seed=3)[None, :], _times(5000)[None, :])
+    assert flags.mean() < 0.005
+
+
+def test_a_version_5_row_keeps_what_it_learned_and_starts_its_context_memory_empty() -> None:
+    v5_row = DETECTOR.new_state(1)
+    DETECTOR.run(v5_row, _square(400)[None, :], _times(400)[None, :])
+    assert V6.state_size == DETECTOR.state_size + 5 + 36 == 418  # 3,344 bytes
+    for given in (v5_row, np.pad(v5_row, ((0, 0), (0, V6.state_size - DETECTOR.state_size)))):  # zero-padded too
+        upgraded = V6.adopt(given)
+        np.testing.assert_array_equal(upgraded[0, : DETECTOR.state_size], v5_row[0])
+        assert np.isnan(upgraded[0, V6.context0 :]).all()
+    # after the upgrade the context memory scores only once it has seen a warm-up of readings itself
+    state = V6.adopt(v5_row)
+    warmup = V6.params.context_warmup
+    values = _square(warmup + 20)
+    values[5] = values[warmup + 10] = 5.0
+    scores, _ = V6.run(state, values[None, :], _times(len(values), STEP)[None, :] + 400 * STEP)
+    assert state[0, V6.context0 + ContextSlot.COUNT] == warmup + 20
+    assert scores[0, 5] < 1.0 and scores[0, warmup + 10] == 1.0
+    # a version 6 row is adopted as is
+    np.testing.assert_array_equal(V6.adopt(state), state)

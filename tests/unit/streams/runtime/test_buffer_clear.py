@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import faust
 from faust.tables.recovery import Recovery
@@ -17,9 +15,7 @@ from faust.types import TP
 
 from channelpulse.config import Settings
 from channelpulse.streams.buffer_clear import on_buffers_cleared
-from channelpulse.streams.commit_barrier import CommitBarrier
-from channelpulse.streams.lake.writer import LakeWriter
-from channelpulse.streams.partition_delivery import PartitionDelivery
+from tests.unit.streams.fakes import InMemoryWorker
 
 
 def test_the_installed_faust_empties_agent_buffers_on_resume_and_the_hook_reports_it() -> None:
@@ -51,50 +47,25 @@ def test_the_installed_faust_resumes_the_flow_after_the_stream_partitions() -> N
     assert resumed < source.index("consumer.perform_seek()") < source.index("self.app.flow_control.resume()")
 
 
-class Consumer:
-    def __init__(self, assigned: set[TP]) -> None:
-        self.assigned = assigned
-        self.seeks: list[dict[TP, int]] = []
-
-    def assignment(self) -> set[TP]:
-        return self.assigned
-
-    async def seek_wait(self, offsets: Mapping[TP, int]) -> None:
-        self.seeks.append(dict(offsets))
-
-    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
-        return {tp: 0 for tp in tps}
-
-
-async def test_the_runtime_reads_again_what_a_cleared_buffer_dropped(tmp_path: Path, monkeypatch: Any) -> None:
-    settings = Settings(state_dir=tmp_path)
+async def test_the_runtime_reads_again_what_a_cleared_buffer_dropped(tmp_path: Path) -> None:
+    worker = InMemoryWorker(Settings(state_dir=tmp_path))
+    settings = worker.settings
     app = faust.App("buffer-clear-runtime-test", broker="memory://")
+    on_buffers_cleared(app.flow_control, worker.delivery.on_buffers_cleared)  # as make_app wires it
     taken = TP(settings.topic_clicks, 0)  # the agent took offsets 0-1 (batch under way) of a backlog
     untouched = TP(settings.topic_clicks, 1)  # its events were all in the buffer: never seen by the agent
     catalog = TP(settings.topic_catalog, 0)  # Faust's acks: not the ledger's
-    consumer = Consumer({taken, untouched, catalog})
-    delivery = PartitionDelivery(settings, lambda: consumer, CommitBarrier(_no_flush, _no_commit),
-                                 LakeWriter(settings.lake_root))
-    on_buffers_cleared(app.flow_control, delivery.on_buffers_cleared)  # as make_app wires it
-    monkeypatch.setattr(
-        "channelpulse.streams.partition_delivery.committed_offsets", lambda *_: {(untouched.topic, 1): 7}
-    )
-    delivery.ledger.assign({taken: 0})
-    delivery.ledger.admit(taken, 0)
-    delivery.ledger.admit(taken, 1)
+    worker.consumer.assigned.update({taken, untouched, catalog})
+    worker.partition_log.commits[untouched] = 7
+    ledger = worker.delivery.ledger
+    ledger.assign({taken: 0})
+    ledger.admit(taken, 0)
+    ledger.admit(taken, 1)
 
     app.flow_control.resume()  # Faust's end of recovery: the buffers are emptied
     await asyncio.sleep(0)  # the read-again task runs in the loop
-    await asyncio.gather(*delivery.pending_rereads)
+    await asyncio.gather(*worker.delivery.pending_rereads)
 
-    assert consumer.seeks == [{taken: 2, untouched: 7}]  # after the batch under way; the group's commit
-    assert delivery.ledger.next_offset(untouched) == 7
-    assert delivery.ledger.admit(taken, 5).value == "gap"  # an event fetched before the seek: checked, not taken
-
-
-async def _no_flush() -> None:
-    return None
-
-
-async def _no_commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
-    return offsets
+    assert worker.consumer.seeks == [{taken: 2, untouched: 7}]  # after the batch under way; the group's commit
+    assert ledger.next_offset(untouched) == 7
+    assert ledger.admit(taken, 5).value == "gap"  # an event fetched before the seek: checked, not taken

@@ -1,6 +1,7 @@
 """Output production, dead-lettering and the worker's timers on an in-memory producer and consumer
 (no broker): outputs are counted only once acknowledged, a refused one fails the batch, ticks reach
-every observation partition, the lag comes from the committed offset and lost partitions drop out."""
+every observation partition, the lag comes from the committed offset and lost partitions drop out,
+the lake's buffer is written once due."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from faust.types import TP
 from channelpulse.config import Settings
 from channelpulse.streams import metrics
 from channelpulse.streams.delivery import OffsetLedger
+from channelpulse.streams.lake.writer import LakeWriter
 from channelpulse.streams.outputs import OutputProducer, dead_letter_of
 from channelpulse.streams.pipeline.drift import DriftWatch
 from channelpulse.streams.pipeline.records import Emit, RawRecord
-from channelpulse.streams.timers import LagReporter, Ticks
+from channelpulse.streams.timers import LagReporter, LakeFlushTimer, Ticks
+from tests.unit.streams.fakes import FakeConsumer
 
 
 class Producer:
@@ -102,17 +105,6 @@ async def test_an_analytics_tick_goes_to_every_observation_partition(tmp_path: P
     assert len(producer.sent) == 3
 
 
-class Consumer:
-    def __init__(self, high: dict[TP, int]) -> None:
-        self.high = high
-
-    def assignment(self) -> set[TP]:
-        return set(self.high)
-
-    def highwater(self, tp: TP) -> int | None:
-        return self.high[tp]
-
-
 def gauge(name: str, tp: TP) -> float | None:
     return metrics.REGISTRY.get_sample_value(name, {"topic": tp.topic, "partition": str(tp.partition)})
 
@@ -124,7 +116,8 @@ async def test_lag_is_from_the_committed_offset_and_a_lost_partition_drops_out()
     for offset in range(5):
         ledger.admit(guarded, offset)
         ledger.done(guarded, offset)
-    consumer = Consumer({guarded: 10, catalog: 7, other: 99})
+    consumer = FakeConsumer({guarded, catalog, other})
+    consumer.high.update({guarded: 10, catalog: 7, other: 99})
     lag = LagReporter({"lag-reviews", "lag-catalog"}, ledger, {catalog: 4}, lambda: consumer)
 
     await lag.report()
@@ -135,8 +128,22 @@ async def test_lag_is_from_the_committed_offset_and_a_lost_partition_drops_out()
     await lag.report()
     assert gauge("channelpulse_consumer_lag", guarded) == 5.0
 
-    del consumer.high[guarded]  # revoked in a rebalance
+    consumer.assigned.discard(guarded)  # revoked in a rebalance
     await lag.report()
     assert gauge("channelpulse_consumer_lag", guarded) is None
     assert gauge("channelpulse_commit_age_seconds", guarded) is None
     assert gauge("channelpulse_consumer_lag", catalog) == 3.0
+
+
+async def test_the_lake_timer_writes_the_buffer_only_once_it_is_due(tmp_path: Path) -> None:
+    now = [0.0]
+    lake = LakeWriter(tmp_path, flush_rows=1000, flush_seconds=30.0, clock=lambda: now[0])
+    timer = LakeFlushTimer(lake)
+    lake.append("clicks", {"i": 0})
+    await timer.flush_if_due()
+    assert lake.buffered == 1  # waited 0 s of 30
+    now[0] = 30.0
+    await timer.flush_if_due()
+    assert lake.buffered == 0 and len(list(tmp_path.rglob("*.parquet"))) == 1
+    await timer.flush_if_due()  # nothing buffered: nothing written
+    assert len(list(tmp_path.rglob("*.parquet"))) == 1

@@ -1,14 +1,14 @@
-"""The worker runtime's delivery on an in-memory transport (no broker): a batch whose produce fails is
-read again from its last done offset and commits go on; commits wait for the producer's flush; lag and
-commit age come from committed offsets; the analytics agent dead-letters a malformed observation."""
+"""The worker's parts together on the in-memory transport (no broker: tests/unit/streams/fakes.py): a batch
+whose produce fails is read again from its last done offset and commits go on; commits wait for the
+producer's flush; lag and commit age come from committed offsets; the analytics agent dead-letters a
+malformed observation."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,163 +17,31 @@ from faust.types import TP
 
 from channelpulse.config import Settings
 from channelpulse.streams import metrics
-from channelpulse.streams.analytics_agent import AnalyticsAgent
-from channelpulse.streams.commit_barrier import CommitBarrier
 from channelpulse.streams.lake.reader import read_lake
-from channelpulse.streams.lake.writer import LakeWriter
-from channelpulse.streams.outputs import OutputProducer
-from channelpulse.streams.partition_delivery import PartitionDelivery
-from channelpulse.streams.pipeline.processor import Processor
-from channelpulse.streams.privacy.keys import current_pseudonymizer
-from channelpulse.streams.producer_metadata import ChangelogMetadata
-from channelpulse.streams.scoring_agents import ScoringAgents
-from channelpulse.streams.timers import LagReporter
-from tests.unit.streams.fakes import FakeScorer
+from tests.unit.streams.fakes import Event, FakeStream, InMemoryWorker, drain, event, no_sleep
 
 TS = "2026-11-22T10:00:00+00:00"
-
-
-@dataclass(frozen=True)
-class Message:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-    @property
-    def tp(self) -> TP:
-        return TP(self.topic, self.partition)
-
-
-@dataclass(frozen=True)
-class Event:
-    message: Message
-
-
-class Producer:
-    """Acknowledges every send at once, except while ``failing``; logs sends and flushes in order."""
-
-    def __init__(self) -> None:
-        self.failing = 0
-        self.log: list[str] = []
-        self.sent: list[tuple[str, bytes]] = []
-
-    async def send(self, topic: str, key: bytes | None, value: bytes, **_: Any) -> asyncio.Future[None]:
-        if self.failing:
-            self.failing -= 1
-            raise RuntimeError("produce refused (fake)")
-        self.sent.append((topic, value))
-        self.log.append("send")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
-
-    async def flush(self) -> None:
-        self.log.append("flush")
-
-
-class Consumer:
-    def __init__(self, assigned: set[TP], highwater: int) -> None:
-        self.assigned = assigned
-        self.seeks: list[dict[TP, int]] = []
-        self.high = highwater
-
-    def assignment(self) -> set[TP]:
-        return self.assigned
-
-    async def seek_wait(self, offsets: Mapping[TP, int]) -> None:
-        self.seeks.append(dict(offsets))
-
-    def highwater(self, tp: TP) -> int:
-        return self.high
-
-
-class App:
-    def __init__(self, producer: Producer, consumer: Consumer) -> None:
-        self.producer = producer
-        self.consumer = consumer
-
-
-class Stream:
-    def __init__(self, batches: Sequence[list[Event]]) -> None:
-        self.batches = batches
-
-    async def take_events(self, max_size: int, within: float) -> AsyncIterator[list[Event]]:
-        for batch in self.batches:
-            yield batch
-
-    async def events(self) -> AsyncIterator[Event]:
-        for batch in self.batches:
-            for event in batch:
-                yield event
 
 
 def review(topic: str, offset: int) -> Event:
     body = {"event_id": f"r{offset}", "channel": "web", "occurred_at": TS, "item_id": "i1", "text": "fine",
             "rating": 4}
-    return Event(Message(topic, 0, offset, None, json.dumps(body).encode()))
-
-
-class Runtime:
-    """The worker's parts on the in-memory transport above (what ``make_app`` wires to Faust's)."""
-
-    def __init__(self, settings: Settings, lake: bool = False) -> None:
-        self.settings = settings
-        tp = TP(settings.topic_reviews, 0)
-        self.producer, self.consumer = Producer(), Consumer({tp}, highwater=6)
-        self.committed: dict[TP, int] = {}
-
-        async def commit(offsets: Mapping[TP, int]) -> Mapping[TP, int]:
-            self.producer.log.append(f"commit {dict(offsets)[tp]}")
-            self.committed.update(offsets)
-            return offsets
-
-        self.lake = LakeWriter(
-            settings.lake_root, flush_rows=settings.lake_flush_rows, flush_seconds=settings.lake_flush_seconds,
-            retention_days=settings.lake_retention_days, pseudonymize=current_pseudonymizer(settings).row,
-        )
-        barrier = CommitBarrier(self.producer.flush, commit, first_delay_s=0.0)
-        self.delivery = PartitionDelivery(settings, lambda: self.consumer, barrier, self.lake)
-        self.ledger = self.delivery.ledger
-        outputs = OutputProducer(lambda: self.producer)
-        metadata = ChangelogMetadata(lambda: None, ())  # type: ignore[arg-type,return-value]  # no tables here
-        metadata.ready = True
-        processor_lake = self.lake if lake else None
-        self.scoring = ScoringAgents(
-            settings, lambda: Processor(settings, FakeScorer(), {}, {}, lake=processor_lake), self.delivery, outputs,
-            self.lake, metadata,
-        )
-        self.agent_for = self.scoring.agent_for
-        self.analytics: dict[bytes, Any] = {}  # a Faust table refuses writes outside a running stream
-        self.analytics_agent = AnalyticsAgent(settings, self.analytics, self.delivery, outputs)
-        self.lag = LagReporter(
-            frozenset((*settings.input_topics, settings.topic_catalog)), self.ledger, self.scoring.next_offset,
-            lambda: self.consumer,
-        )
-        self.ledger.assign({tp: 0})
-
-    def with_analytics_table(self, table: dict[bytes, Any]) -> None:
-        self.analytics = table
-        self.analytics_agent.table = table
+    return event(topic, 0, offset, json.dumps(body).encode())
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    monkeypatch.setattr("channelpulse.streams.partition_delivery.asyncio.sleep", _no_sleep)
-    return Runtime(Settings(state_dir=tmp_path))
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InMemoryWorker:
+    monkeypatch.setattr("channelpulse.streams.partition_delivery.asyncio.sleep", no_sleep)
+    return with_reviews(InMemoryWorker(Settings(state_dir=tmp_path)))
 
 
-async def _no_sleep(_: float) -> None:
-    return None
+def with_reviews(worker: InMemoryWorker) -> InMemoryWorker:
+    """Partition 0 of the reviews owned, from offset 0, with 6 records."""
+    worker.own(TP(worker.settings.topic_reviews, 0), start=0, high=6)
+    return worker
 
 
-async def drain(agent: Any, stream: Stream) -> None:
-    async for _ in agent(stream):
-        pass
-
-
-async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed(runtime: Runtime) -> None:
+async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed(runtime: InMemoryWorker) -> None:
     topic = runtime.settings.topic_reviews
     tp = TP(topic, 0)
     first, second = [review(topic, o) for o in range(3)], [review(topic, o) for o in range(3, 6)]
@@ -181,7 +49,7 @@ async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed
     resumes = metrics.REGISTRY.get_sample_value("channelpulse_agent_resumes_total", {"topic": topic}) or 0.0
     # what Kafka delivers: the first batch, then (the buffer) the second, then after the seek back
     # to 0 both again
-    await drain(runtime.agent_for(topic), Stream([first, second, first, second]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([first, second, first, second]))
 
     assert runtime.consumer.seeks == [{tp: 0}]
     assert runtime.ledger.to_commit() == {tp: 6}
@@ -191,12 +59,12 @@ async def test_a_batch_whose_produce_fails_is_read_again_from_done_and_committed
 
     await runtime.delivery.commit_offsets()
     assert runtime.committed == {tp: 6}
-    assert runtime.producer.log[-2:] == ["flush", "commit 6"]  # the barrier: flush, then commit
+    assert runtime.producer.log[-2:] == ["flush", "commit"]  # the barrier: flush, then commit
 
 
-async def test_lag_and_commit_age_come_from_the_committed_offset(runtime: Runtime) -> None:
+async def test_lag_and_commit_age_come_from_the_committed_offset(runtime: InMemoryWorker) -> None:
     topic = runtime.settings.topic_reviews
-    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(4)]]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([[review(topic, o) for o in range(4)]]))
     await runtime.lag.report()
     lag = metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"})
     assert lag == 6.0  # four done but none committed yet: the lag does not pretend otherwise
@@ -205,53 +73,52 @@ async def test_lag_and_commit_age_come_from_the_committed_offset(runtime: Runtim
     await runtime.delivery.commit_offsets()
     await runtime.lag.report()
     assert metrics.REGISTRY.get_sample_value("channelpulse_consumer_lag", {"topic": topic, "partition": "0"}) == 2.0
-    runtime.consumer.high = 4
+    runtime.consumer.high[TP(topic, 0)] = 4
     await runtime.lag.report()
     assert metrics.REGISTRY.get_sample_value(
         "channelpulse_commit_age_seconds", {"topic": topic, "partition": "0"}
     ) == 0.0  # caught up: no age
 
 
-async def test_a_malformed_observation_is_dead_lettered_and_the_partition_goes_on(runtime: Runtime) -> None:
+async def test_a_malformed_observation_is_dead_lettered_and_the_partition_goes_on(runtime: InMemoryWorker) -> None:
     settings = runtime.settings
     tp = TP(settings.topic_observations, 0)
-    runtime.consumer.assigned.add(tp)
-    runtime.ledger.assign({tp: 0})
+    runtime.own(tp)
     good = {"kind": "sensor", "channel": "iot", "occurred_at": TS}
     values = [json.dumps(good).encode(), b'{"kind": "sensor"}', json.dumps(good).encode()]
-    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
-    await drain(runtime.analytics_agent.agent, Stream([events]))
+    events = [event(settings.topic_observations, 0, o, v) for o, v in enumerate(values)]
+    await drain(runtime.analytics_agent.agent, FakeStream([events]))
     letters = [json.loads(v) for t, v in runtime.producer.sent if t == settings.topic_deadletter]
     assert [base64.b64decode(d["raw"]) for d in letters] == [values[1]]
     assert "malformed observation" in letters[0]["error"]
     assert runtime.ledger.to_commit() == {tp: 3}
 
 
-async def test_a_failed_catalog_batch_is_left_to_faust_as_before(runtime: Runtime) -> None:
+async def test_a_failed_catalog_batch_is_left_to_faust_as_before(runtime: InMemoryWorker) -> None:
     """The catalog keeps Faust's acks, so the ledger cannot read it again: the agent raises and
     Faust restarts it, rather than skipping the batch."""
     topic = runtime.settings.topic_catalog
-    batch = [Event(Message(topic, 0, 0, b"sku-1", b"not json"))]  # its dead letter's produce fails
+    batch = [event(topic, 0, 0, b"not json", key=b"sku-1")]  # its dead letter's produce fails
     runtime.producer.failing = 1
     with pytest.raises(RuntimeError, match="produce refused"):
-        await drain(runtime.agent_for(topic), Stream([batch]))
+        await drain(runtime.scoring.agent_for(topic), FakeStream([batch]))
     assert runtime.consumer.seeks == []
 
 
-def with_lake(runtime: Runtime) -> Runtime:
-    return Runtime(runtime.settings, lake=True)
+def with_lake(runtime: InMemoryWorker) -> InMemoryWorker:
+    return with_reviews(InMemoryWorker(runtime.settings, lake=True))
 
 
-async def test_offsets_are_committed_only_once_their_lake_rows_are_on_disk(runtime: Runtime) -> None:
+async def test_offsets_are_committed_only_once_their_lake_rows_are_on_disk(runtime: InMemoryWorker) -> None:
     runtime = with_lake(runtime)
     topic = runtime.settings.topic_reviews
     tp = TP(topic, 0)
-    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(3)]]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([[review(topic, o) for o in range(3)]]))
     assert runtime.lake.buffered == 3
     await runtime.delivery.commit_offsets()
     assert runtime.committed == {}  # done, but its rows are only in the buffer: a crash now loses nothing
     runtime.lake.flush()
-    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(3, 5)]]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([[review(topic, o) for o in range(3, 5)]]))
     await runtime.delivery.commit_offsets()
     assert runtime.committed == {tp: 3}  # the second batch's rows are still buffered
     assert sorted(read_lake(runtime.settings.lake_root, "review")["event_id"].to_list()) == ["r0", "r1", "r2"]
@@ -260,11 +127,11 @@ async def test_offsets_are_committed_only_once_their_lake_rows_are_on_disk(runti
     assert runtime.committed == {tp: 5}
 
 
-async def test_revocation_writes_the_lake_then_commits(runtime: Runtime) -> None:
+async def test_revocation_writes_the_lake_then_commits(runtime: InMemoryWorker) -> None:
     runtime = with_lake(runtime)
     topic = runtime.settings.topic_reviews
     tp = TP(topic, 0)
-    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(4)]]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([[review(topic, o) for o in range(4)]]))
     await runtime.delivery.on_partitions_revoked(None, {tp})
     assert runtime.committed == {tp: 4}
     assert len(read_lake(runtime.settings.lake_root, "review")) == 4
@@ -272,11 +139,11 @@ async def test_revocation_writes_the_lake_then_commits(runtime: Runtime) -> None
 
 
 async def test_a_lake_that_cannot_be_written_holds_the_commit(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    runtime: InMemoryWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runtime = with_lake(runtime)
     topic = runtime.settings.topic_reviews
-    await drain(runtime.agent_for(topic), Stream([[review(topic, o) for o in range(2)]]))
+    await drain(runtime.scoring.agent_for(topic), FakeStream([[review(topic, o) for o in range(2)]]))
 
     def disk_full(*_: Any) -> None:
         raise OSError("disk full (fake)")
@@ -286,40 +153,38 @@ async def test_a_lake_that_cannot_be_written_holds_the_commit(
     assert runtime.committed == {} and runtime.lake.buffered == 2  # read again after a restart
 
 
-async def test_observations_read_again_after_a_crash_count_once(runtime: Runtime) -> None:
+async def test_observations_read_again_after_a_crash_count_once(runtime: InMemoryWorker) -> None:
     settings = runtime.settings
     tp = TP(settings.topic_observations, 0)
-    runtime.consumer.assigned.add(tp)
-    runtime.ledger.assign({tp: 0})
+    runtime.own(tp)
     body = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
     values = [json.dumps({**body, "source": [settings.topic_clicks, 0, o]}).encode() for o in range(3)]
-    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
-    await drain(runtime.analytics_agent.agent, Stream([events]))
+    events = [event(settings.topic_observations, 0, o, v) for o, v in enumerate(values)]
+    await drain(runtime.analytics_agent.agent, FakeStream([events]))
     duplicates = metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0
     # a crash: the table (runtime.analytics) kept every state, the group committed only offset 1
     runtime.ledger.revoke({tp})
     runtime.ledger.assign({tp: 1})
-    await drain(runtime.analytics_agent.agent, Stream([events[1:]]))
+    await drain(runtime.analytics_agent.agent, FakeStream([events[1:]]))
     assert (metrics.REGISTRY.get_sample_value("channelpulse_analytics_duplicates_total") or 0.0) - duplicates == 2
     state = runtime.analytics[b"0"]
     (tallies,) = state["windows"]["open"]["web"].values()
     assert tallies["actions"]["view"] == 3
 
 
-async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: Runtime) -> None:
+async def test_the_analytics_state_is_stored_only_after_its_outputs(runtime: InMemoryWorker) -> None:
     """A window whose output Kafka refuses: the batch of observations that closed it is applied again to
     the state before it, so the window is published, and counted, once."""
     settings = runtime.settings
     tp = TP(settings.topic_observations, 0)
-    runtime.consumer.assigned.add(tp)
-    runtime.ledger.assign({tp: 0})
+    runtime.own(tp)
     first = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
     later = {**first, "occurred_at": "2026-11-22T10:05:00+00:00"}  # closes the 10:00 window
     values = [json.dumps({**b, "source": [settings.topic_clicks, 0, o]}).encode() for o, b in enumerate([first, later])]
-    events = [Event(Message(settings.topic_observations, 0, o, None, v)) for o, v in enumerate(values)]
+    events = [event(settings.topic_observations, 0, o, v) for o, v in enumerate(values)]
     runtime.producer.failing = 1
     # after the resume: the batch is read again from its first offset (nothing of it was done)
-    await drain(runtime.analytics_agent.agent, Stream([events, events]))
+    await drain(runtime.analytics_agent.agent, FakeStream([events, events]))
     windows = [json.loads(v) for t, v in runtime.producer.sent if t == settings.topic_analytics]
     assert [w["actions"]["view"] for w in windows] == [1]
     assert runtime.ledger.to_commit() == {tp: 2}
@@ -335,19 +200,18 @@ class CountingTable(dict[bytes, Any]):
         super().__setitem__(key, value)
 
 
-async def test_a_batch_of_observations_reads_and_writes_each_partitions_state_once(runtime: Runtime) -> None:
+async def test_a_batch_of_observations_reads_and_writes_each_partitions_state_once(runtime: InMemoryWorker) -> None:
     settings = runtime.settings
     tps = [TP(settings.topic_observations, p) for p in (0, 1)]
-    runtime.consumer.assigned.update(tps)
-    runtime.ledger.assign({tp: 0 for tp in tps})
+    for tp in tps:
+        runtime.own(tp)
     runtime.with_analytics_table(CountingTable())
     body = {"kind": "click", "channel": "web", "occurred_at": TS, "action": "view"}
     events = [
-        Event(Message(settings.topic_observations, p, o, None,
-                      json.dumps({**body, "source": [settings.topic_clicks, p, o]}).encode()))
+        event(settings.topic_observations, p, o, json.dumps({**body, "source": [settings.topic_clicks, p, o]}).encode())
         for o in range(5) for p in (0, 1)
     ]
-    await drain(runtime.analytics_agent.agent, Stream([events]))
+    await drain(runtime.analytics_agent.agent, FakeStream([events]))
     assert sorted(runtime.analytics.writes) == [b"0", b"1"]
     for key in (b"0", b"1"):
         (tallies,) = runtime.analytics[key]["windows"]["open"]["web"].values()
@@ -355,7 +219,7 @@ async def test_a_batch_of_observations_reads_and_writes_each_partitions_state_on
     assert runtime.ledger.to_commit() == {tps[0]: 5, tps[1]: 5}
 
 
-async def test_a_batch_whose_acknowledgement_fails_later_is_read_again_from_done(runtime: Runtime) -> None:
+async def test_a_batch_whose_acknowledgement_fails_later_is_read_again_from_done(runtime: InMemoryWorker) -> None:
     """The agent goes on while Kafka acknowledges a batch; a refused acknowledgement rewinds the
     partition to its last done offset, so no event is lost and commits go on."""
     topic = runtime.settings.topic_reviews
@@ -372,7 +236,7 @@ async def test_a_batch_whose_acknowledgement_fails_later_is_read_again_from_done
         ack = await send(*args, **kwargs)
         return refused if calls == 1 else ack
 
-    class Rereading(Stream):
+    class Rereading(FakeStream):
         """What Kafka delivers: both batches, then, once the runtime sought back, both again."""
 
         async def take_events(self, max_size: int, within: float) -> AsyncIterator[list[Event]]:
@@ -387,7 +251,7 @@ async def test_a_batch_whose_acknowledgement_fails_later_is_read_again_from_done
             yield second
 
     runtime.producer.send = send_refusing_the_first
-    await asyncio.wait_for(drain(runtime.agent_for(topic), Rereading([])), 10.0)
+    await asyncio.wait_for(drain(runtime.scoring.agent_for(topic), Rereading([])), 10.0)
     assert runtime.consumer.seeks == [{tp: 0}]
     scored = [json.loads(v)["event_id"] for t, v in runtime.producer.sent if t == runtime.settings.topic_sentiment]
     assert set(scored) == {f"r{o}" for o in range(6)}
