@@ -17,7 +17,10 @@ What Faust's delivery guaranteed and this keeps:
   abandons a delivery once it is (as Faust's does per record);
 - **back pressure**: a partition whose topic's queue reaches its pressure-high size is taken out of
   fetching (``on_buffer_full``) until the agent has drained the queue (``on_buffer_drop``), the calls
-  Faust's conductor makes per record; a full queue makes the delivery wait;
+  Faust's conductor makes per record; a full queue makes the delivery wait, and a delivery that waited
+  while the queue was emptied (a resume) stops there: what is left of its fetch is read again, as what
+  the queue held (Faust's own buffers cancel their waiting puts on a clear; asyncio wakes a put only when
+  an item is taken, so a wait for room across an emptying would hold the fetcher for good);
 - **order**: one queue per topic, first in first out, each item one partition's records in offset order;
   a batch never holds more than ``max_size`` events (the scorers' batch limit).
 """
@@ -47,6 +50,26 @@ class PartitionFlow(Protocol):
     def on_buffer_drop(self, tp: TP) -> None: ...
 
 
+class TopicQueue(FlowControlQueue[list[EventT]]):
+    """A topic's queue of chunks: tells a waiting delivery when there is room, and counts the times the
+    flow control emptied it (``clear``, mode's call on a resume)."""
+
+    def __init__(self, maxsize: int, flow_control: FlowControlEvent) -> None:
+        super().__init__(maxsize=maxsize, flow_control=flow_control, clear_on_resume=True)
+        self.emptied = 0
+        self.room = asyncio.Event()
+
+    def clear(self) -> None:
+        super().clear()
+        self.emptied += 1
+        self.room.set()
+
+    def get_nowait(self) -> list[EventT]:  # asyncio's get() takes through it too
+        chunk = super().get_nowait()
+        self.room.set()
+        return chunk
+
+
 class BatchInbox:
     """One queue of fetched events per guarded topic, filled by the consumer and taken by its agent."""
 
@@ -56,7 +79,7 @@ class BatchInbox:
         self.flow_control = flow_control
         self.chunk_size = chunk_size
         self.queued_chunks = queued_chunks
-        self._queues: dict[str, FlowControlQueue[list[EventT]]] = {}
+        self._queues: dict[str, TopicQueue] = {}
         self._arrived: dict[str, asyncio.Event] = {}
         self._switches: dict[TP, tuple[Callable[[], None], Callable[[], None]]] = {}
 
@@ -67,24 +90,26 @@ class BatchInbox:
     def open(self, topic: str) -> None:
         """Deliver the records of ``topic`` here from now on (idempotent)."""
         if topic not in self._queues:
-            self._queues[topic] = FlowControlQueue(
-                maxsize=self.queued_chunks, flow_control=self.flow_control, clear_on_resume=True
-            )
+            self._queues[topic] = TopicQueue(self.queued_chunks, self.flow_control)
             self._arrived[topic] = asyncio.Event()
 
     async def deliver(self, tp: TP, events: Sequence[EventT], flow: PartitionFlow) -> None:
         """Queue the fetched ``events`` of ``tp`` (in offset order) in chunks of at most ``chunk_size``;
-        waits while the flow is suspended or the queue is full."""
+        waits while the flow is suspended or the queue is full, and stops once the queue was emptied
+        meanwhile (the rest is read again with what the queue held)."""
         queue = self._queues[tp.topic]
         arrived = self._arrived[tp.topic]
         on_high, on_drop = self._switches_for(tp, flow)
+        emptied = queue.emptied
         for start in range(0, len(events), self.chunk_size):
             chunk = list(events[start : start + self.chunk_size])
-            if queue.full():
-                await queue.put(chunk)  # FlowControlQueue.put: waits for the flow, then for room
-            else:
-                await self.flow_control.acquire()
-                queue.put_nowait_enhanced(chunk, on_pressure_high=on_high, on_pressure_drop=on_drop)
+            await self.flow_control.acquire()
+            while queue.full() and queue.emptied == emptied:
+                queue.room.clear()
+                await queue.room.wait()
+            if queue.emptied != emptied:
+                return
+            queue.put_nowait_enhanced(chunk, on_pressure_high=on_high, on_pressure_drop=on_drop)
             arrived.set()
 
     def source(self, topics: frozenset[str], max_size: int, within: float) -> BatchSource:

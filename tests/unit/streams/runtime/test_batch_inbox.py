@@ -161,3 +161,18 @@ async def test_the_source_takes_the_guarded_topics_from_the_inbox_and_the_others
     assert inbox.handles(TOPIC)
     await inbox.deliver(TP(TOPIC, 0), events(0, range(3)), Flow())
     assert [e.offset for e in await anext(batches)] == [0, 1, 2]
+
+
+async def test_a_delivery_waiting_on_a_full_queue_is_abandoned_when_the_queue_is_emptied() -> None:
+    # the end of a recovery: Faust resumes the flow control (emptying the queue) while the fetcher,
+    # active since the partitions were resumed, waits for room; asyncio wakes a put only when an item
+    # is taken, and nothing is left to take: the fetcher (every topic) would wait for good
+    app, inbox = app_and_inbox(chunk_size=1, queued_chunks=2)
+    delivery = asyncio.ensure_future(inbox.deliver(TP(TOPIC, 0), events(0, range(4)), Flow()))
+    await asyncio.sleep(0.01)
+    assert not delivery.done()  # offsets 0 and 1 queued, 2 waits for room
+    app.flow_control.resume()  # empties the queue: its events, and the rest of this fetch, are read again
+    await asyncio.wait_for(delivery, 1.0)
+    await inbox.deliver(TP(TOPIC, 0), events(0, range(7, 8)), Flow())  # the next fetch, after the seek
+    batch = await asyncio.wait_for(anext(inbox.batches(TOPIC, max_size=64, within=0.01)), 5.0)
+    assert [e.offset for e in batch] == [7]  # nothing fetched before the emptying comes after it
