@@ -68,8 +68,7 @@ class AnalyticsAgent:
             state, emits = self._analytics_step(stored, [e.message for e in part_events])
             await self.outputs.produce(emits)
             self.table[key] = state.to_dict()
-            for event in part_events:
-                self.delivery.ledger.done(event.message.tp, event.message.offset)
+            self.delivery.mark_done(part_events)
 
     def _analytics_step(
         self, stored: dict[str, Any] | None, messages: Sequence[Any]
