@@ -352,6 +352,19 @@ class Settings(BaseSettings):
         description="A candidate is promoted only when it also beats the serving version's macro-F1 on at least this "
         "share of 1,000 paired bootstrap resamples of the evaluation rows (0 = no resampling test).",
     )
+    retrain_max_steps: int = Field(
+        default=80,
+        ge=1,
+        description="A sentiment fine-tune retrain stops after this many optimiser steps (its learning-rate schedule "
+        "is planned for this bound; ~600 feedback rows are 30 steps per epoch of batches of 16).",
+    )
+    retrain_max_seconds: float = Field(
+        default=120.0,
+        gt=0.0,
+        description="A sentiment fine-tune retrain also stops after this many seconds of training, whichever bound "
+        "comes first. On a slow or busy machine the time bound cuts the steps, so the candidate (and whether it is "
+        "promoted) depends on the machine; raise it to make retrains bounded by steps only.",
+    )
     retrainer_metrics_port: int = Field(default=9101, description="Port of the retrainer's /metrics endpoint.")
     retrain_nproc: int = Field(
         default=1,

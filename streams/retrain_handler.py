@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from channelpulse.config import Settings
 from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.models.retrain.candidate import RetrainBudget
 from channelpulse.models.retrain.decision import PromotionPolicy
 from channelpulse.models.retrain.job import RetrainJob
 from channelpulse.models.retrain.run import run_retrain
@@ -43,7 +44,8 @@ def retrain_handler(settings: Settings) -> Handler:
                                    confidence=settings.retrain_promotion_confidence),
         )
         trainer_type = TRAINERS.get(request.model)
-        trainer = None if trainer_type is None else trainer_type(nproc=settings.retrain_nproc)
+        budget = RetrainBudget(max_steps=settings.retrain_max_steps, max_seconds=settings.retrain_max_seconds)
+        trainer = None if trainer_type is None else trainer_type(nproc=settings.retrain_nproc, budget=budget)
         outcome = run_retrain(job, lake_reader(settings.lake_root), registry, trainer=trainer,
                               work_dir=settings.state_dir)
         return ModelUpdate(
