@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from channelpulse.bench import phases
 from channelpulse.bench.workers import WorkerGroup
 from channelpulse.models.contract import RECOMMENDER_MODEL
-from channelpulse.models.registry import ModelRegistry, ModelRepository, RegistryError, TritonHttpControl
+from channelpulse.models.registry import ModelRegistry, RegistryError
+from channelpulse.streams.live_registry import registry_for
 
 if TYPE_CHECKING:
     from channelpulse.bench.live import LiveBench
@@ -31,7 +32,7 @@ REFRESHES_PER_DRAIN = 6
 async def learning_ratio(bench: LiveBench, refresh_s: float) -> dict[str, Any]:
     """Drain rates with learning off, on, on, off; ``ratio`` = mean(on) / mean(off)."""
     settings = bench.settings
-    registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
+    registry = registry_for(settings)
     served = registry.served_version(RECOMMENDER_MODEL)
     await asyncio.to_thread(bench.group.stop_all)
     spec, gen = bench.specs[PIPELINE], bench.generators[PIPELINE]

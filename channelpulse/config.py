@@ -118,6 +118,14 @@ class Settings(BaseSettings):
         "Triton is back). One connection attempt per second is cheap; raise it only for a remote Triton "
         "whose restarts must not be met by many clients at once.",
     )
+    triton_model_load_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a promotion or rollback (the retrainer's, the recommender refresh's, `channelpulse "
+        "models`) waits for Triton to load a version and answer ready before it restores the previous one. A "
+        "sentiment version whose ONNX graphs are not cached yet is exported and quantised while it loads: about "
+        "1 min on a quiet 2-core CPU, 3 min at load 20. The version served before keeps serving meanwhile.",
+    )
 
     # --- Prometheus --------------------------------------------------------------------------
     prometheus_port: int = Field(default=9090, description="Prometheus server port.")

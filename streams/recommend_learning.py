@@ -23,8 +23,8 @@ from channelpulse.models.recommend.recommender import ScoringParams
 from channelpulse.models.recommend.refresh import RefreshParams, refresh
 from channelpulse.models.recommend.text_neighbours import item_text, shared_embedder
 from channelpulse.models.recommend.training import TrainParams
-from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from channelpulse.streams.lake.reader import read_lake
+from channelpulse.streams.live_registry import registry_for
 
 CLICK_COLUMNS = ("user_id", "item_id", "action", "occurred_at", "session_id", "lake_ts")
 CATALOG_FIELDS = ("item_id", "title", "description", "categories")
@@ -112,7 +112,7 @@ def embeddings_file(settings: Settings) -> Path:
 
 def refresh_once(settings: Settings) -> dict[str, Any]:
     """One refresh against the live repository and Triton; returns the outcome as a dict."""
-    registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
+    registry = registry_for(settings)
     catalog = read_catalog(settings)
     embed, text_state = None, {}
     if settings.recommender_text:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from channelpulse.config import Settings
-from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
 from channelpulse.models.retrain.candidate import RetrainBudget
 from channelpulse.models.retrain.decision import PromotionPolicy
 from channelpulse.models.retrain.job import RetrainJob
@@ -11,23 +10,8 @@ from channelpulse.models.retrain.run import run_retrain
 from channelpulse.models.retrain.trainers import TRAINERS
 from channelpulse.schemas.lifecycle import ModelUpdate, RetrainRequest, now_utc
 from channelpulse.streams.lake import lake_reader
-from channelpulse.streams.retrainer import Handler, ServedVersion
-
-
-def registry_for(settings: Settings) -> ModelRegistry:
-    """The live model repository, with Triton's model-control API to load promoted versions."""
-    return ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
-
-
-def served_version(settings: Settings) -> ServedVersion:
-    """The version config.pbtxt of the live repository serves (what the retrainer checks requests against)."""
-    registry = ModelRegistry(ModelRepository(settings.model_repository))
-
-    def served(model: str) -> str | None:
-        version = registry.served_version(model) if (settings.model_repository / model).is_dir() else None
-        return None if version is None else str(version)
-
-    return served
+from channelpulse.streams.live_registry import registry_for
+from channelpulse.streams.retrainer import Handler
 
 
 def retrain_handler(settings: Settings) -> Handler:

@@ -30,7 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rollback.add_argument("model")
     rollback.add_argument("--note", default="manual rollback", help="recorded in the served history")
     for p in (promote, rollback):
-        p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the version to be ready")
+        p.add_argument("--timeout", type=float, default=None,
+                       help="seconds to wait for the version to load and be ready (default: "
+                       "CHANNELPULSE_TRITON_MODEL_LOAD_TIMEOUT_S)")
         p.add_argument("--no-load", action="store_true", help="only rewrite config.pbtxt; do not call Triton")
     parser.set_defaults(func=run)
 
@@ -40,8 +42,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "list":
             return _list(ModelRegistry(repository), args.model, args.json)
-        control = None if args.no_load else TritonHttpControl(settings.triton_http_url, timeout_s=args.timeout)
-        registry = ModelRegistry(repository, control, ready_timeout_s=args.timeout)
+        timeout_s = settings.triton_model_load_timeout_s if args.timeout is None else args.timeout
+        control = None if args.no_load else TritonHttpControl(settings.triton_http_url, timeout_s=timeout_s)
+        registry = ModelRegistry(repository, control, ready_timeout_s=timeout_s)
         if args.action == "promote":
             result = registry.promote(args.model, args.version, note=args.note)
         else:

@@ -49,7 +49,8 @@ def run_retrain_request(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_retrainer_process(args: argparse.Namespace, settings: Settings) -> int:
-    from channelpulse.streams.retrain_handler import retrain_handler, served_version
+    from channelpulse.streams.live_registry import served_version
+    from channelpulse.streams.retrain_handler import retrain_handler
     from channelpulse.streams.retrainer import run_retrainer
 
     return run_retrainer(settings, retrain_handler(settings), served_version(settings))

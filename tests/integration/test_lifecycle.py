@@ -155,9 +155,10 @@ def lifecycle(stack: Settings) -> Iterator[Settings]:
         shutil.rmtree(live)
         shutil.copytree(backup, live)
         before = ModelRegistry(ModelRepository(settings.model_repository)).served_version("sentiment")
-        control = TritonHttpControl(settings.triton_http_url)
+        timeout_s = settings.triton_model_load_timeout_s
+        control = TritonHttpControl(settings.triton_http_url, timeout_s=timeout_s)
         control.load("sentiment")
-        assert before is not None and control.wait_ready("sentiment", before, timeout_s=120)
+        assert before is not None and control.wait_ready("sentiment", before, timeout_s=timeout_s)
 
 
 @pytest.mark.timeout(1500)

@@ -37,8 +37,9 @@ from channelpulse.models.recommend.synthetic import (
     SAMPLE_USERS,
     generate_clicks,
 )
-from channelpulse.models.registry import ModelRegistry, ModelRepository, TritonHttpControl
+from channelpulse.models.registry import ModelRegistry, ModelRepository
 from channelpulse.streams.kafka_io import ensure_topics, publish
+from channelpulse.streams.live_registry import registry_for
 from channelpulse.streams.worker_process import WorkerProcess
 
 END = "2011-03-01"  # purchases before this (65,312 events, 606 evaluated users)
@@ -60,7 +61,7 @@ def learning(stack: Settings, data_dir: Path) -> Iterator[Settings]:
         }
     )
     ensure_topics(settings)
-    registry = ModelRegistry(ModelRepository(settings.model_repository), TritonHttpControl(settings.triton_http_url))
+    registry = registry_for(settings)
     yield settings
     registry.promote(RECOMMENDER_MODEL, 1, note="test_recommender_learning: back to the shipped version")
 

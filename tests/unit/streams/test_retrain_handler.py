@@ -36,3 +36,4 @@ def test_the_retrain_budget_comes_from_the_settings(tmp_path: Path, monkeypatch:
     assert trainer.budget == RetrainBudget(max_steps=7, max_seconds=900.0)
     assert seen["job"].policy.margin == 0.03
     assert (update.action, update.version, update.request_id) == ("rejected", "2", "r1")
+
