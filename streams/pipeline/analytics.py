@@ -1,7 +1,8 @@
 """Channel analytics over the observation stream: tumbling windows per channel and negative-sentiment
 surge alerts. Kafka-agnostic: ``step(state, records) -> (state, emits)`` on one partition's state.
 
-A record is either an observation (see streams/pipeline/observations.py) or a tick
+A record is either an observation (see streams/pipeline/observations.py; a grouped one counts as its
+readings' single observations in order) or a tick
 ``{"tick": <RFC 3339 time>}`` that the worker sends to every partition periodically, so windows of
 quiet channels close on time and every state change happens inside stream processing.
 
@@ -110,10 +111,12 @@ class ChannelAnalytics:
                 if self.idle_ticks >= IDLE_TICKS:
                     closed += self.windows.flush(datetime.fromisoformat(body["tick"]))
                 continue
+            if "readings" in body:
+                closed += self._count_grouped(body, settings)
+                continue
             if "source" in body and not self._first_time(body["source"]):
                 self.duplicates += 1
                 continue
-            self.idle_ticks = 0
             at = datetime.fromisoformat(body["occurred_at"])
             kind = body["kind"]
             if kind == "click":
@@ -122,10 +125,7 @@ class ChannelAnalytics:
                 obs = Observation.sentiment(body["channel"], at, kind, body["label"], body["score"])
             else:
                 obs = Observation.sensor(body["channel"], at)
-            closed += self.windows.add(obs)
-            evicted = self.windows.evict(settings.analytics_max_channels)
-            self.evicted += len(evicted)
-            closed += evicted
+            closed += self._count(obs, settings)
         emits = []
         for window in closed:
             record = ChannelWindow.model_validate(window)
@@ -136,6 +136,33 @@ class ChannelAnalytics:
                 emits.append(Emit(settings.topic_alerts, output_key(out), encode(out), pipeline="alerts"))
         self.evicted += self.surge.forget(settings.analytics_max_channels)
         return emits
+
+    def _count(self, obs: Observation, settings: Settings) -> list[dict[str, Any]]:
+        """Count one observation seen for the first time; the windows it closed (or evicted)."""
+        self.idle_ticks = 0
+        closed = self.windows.add(obs)
+        evicted = self.windows.evict(settings.analytics_max_channels)
+        self.evicted += len(evicted)
+        return closed + evicted
+
+    def _count_grouped(self, body: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
+        """Count a grouped observation (streams/pipeline/observations.py) as its readings' single
+        observations in order: each by its own input offset, so a replay counts none twice. Checked
+        whole before anything is counted (a malformed one leaves the state as it was)."""
+        if body["kind"] != "sensor":
+            raise ValueError(f"a grouped observation of kind {body['kind']!r}")
+        topic, partition = str(body["input"][0]), int(body["input"][1])
+        channel = str(body["channel"])
+        readings = [
+            (int(offset), Observation.sensor(channel, datetime.fromisoformat(at))) for offset, at in body["readings"]
+        ]
+        closed: list[dict[str, Any]] = []
+        for offset, obs in readings:
+            if not self._first_time([topic, partition, offset]):
+                self.duplicates += 1
+                continue
+            closed += self._count(obs, settings)
+        return closed
 
     def _first_time(self, source: list[Any]) -> bool:
         """Whether the input event at ``source`` (topic, partition, offset) is counted for the first time."""

@@ -22,7 +22,7 @@ from channelpulse.models.contract import ANOMALY_MODEL
 from channelpulse.schemas.outputs import Alert, AnomalyScore, ModelRef
 from channelpulse.schemas.validation import encode, output_key
 from channelpulse.streams.pipeline.applied import mark_of, marked, replayed
-from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.observations import grouped_observations
 from channelpulse.streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
 from channelpulse.streams.pipeline.sensor_drift import SensorDriftWatch
 from channelpulse.streams.scoring.base import Scorer
@@ -60,7 +60,7 @@ async def score_sensors(
     state); an anomaly episode's first flag raises one alert (``cooldown``: readings an episode lasts
     past its last flag)."""
     keys = [event.sensor_id.encode("utf-8") for _, event in valid]
-    stored = {key: sensors.get(key) for key in keys}
+    stored = {key: sensors.get(key) for key in dict.fromkeys(keys)}  # one table read per sensor
     marks = {key: mark_of(value) for key, value in stored.items()}
     positions: dict[Row, list[int]] = {}
     for i, ((record, _), key) in enumerate(zip(valid, keys, strict=True)):
@@ -93,7 +93,6 @@ async def score_sensors(
         emits.append(
             Emit(topics.anomalies, output_key(out) or record.key, encode(out), event.occurred_at, "anomalies")
         )
-        emits.append(observation(topics.observations, record, event.channel, "sensor", event.occurred_at))
         rows.append(
             {
                 **event.model_dump(mode="json"),
@@ -119,6 +118,11 @@ async def score_sensors(
             emits.append(
                 Emit(topics.alerts, output_key(out_alert), encode(out_alert), event.occurred_at, "alerts")
             )
+    emits.extend(
+        grouped_observations(
+            topics.observations, "sensor", [(record, event.channel, event.occurred_at) for record, event in valid]
+        )
+    )
     fresh = {key for key, again in positions if not again}
     for (key, again), indices in positions.items():
         if not again:

@@ -5,9 +5,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from itertools import count
 
+import pytest
+
 from channelpulse.config import Settings
 from channelpulse.streams.pipeline.analytics import ChannelAnalytics
-from channelpulse.streams.pipeline.observations import observation
+from channelpulse.streams.pipeline.observations import grouped_observations, observation
 from channelpulse.streams.pipeline.records import Emit, RawRecord
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -137,6 +139,60 @@ def test_observations_produced_again_by_a_replay_of_their_input_count_once() -> 
     state.step(at([*first, others[0], others[1], replay[0], others[2], *replay[1:], others[3]]), settings)
     assert state.duplicates == 3
     assert open_views(state) == {"web": 8, "app": 4}
+
+
+def readings(offsets: Sequence[int], partition: int = 0, channel: str = "plant") -> list[bytes]:
+    """The grouped observations of sensor readings at ``offsets`` of events.sensors (reading ``o`` at
+    second ``o``)."""
+    events = [
+        (RawRecord("events.sensors", partition, o, None, None), channel, T0 + timedelta(seconds=o)) for o in offsets
+    ]
+    return [e.value for e in grouped_observations("observations", "sensor", events)]
+
+
+def sensor_counts(state: ChannelAnalytics) -> dict[str, int]:
+    return {w["channel"]: w["counts"]["sensors"] for w in state.windows.flush()}
+
+
+def test_grouped_readings_count_as_their_single_observations_and_a_replay_counts_none_twice() -> None:
+    """The scoring worker crashed after sending the groups of readings 0..3 and 4..7 but committed only
+    offset 2: the replay's batch starts at 2 and ends elsewhere (2..9), each reading counted once."""
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
+    grouped, single = ChannelAnalytics.new(settings), ChannelAnalytics.new(settings)
+    grouped.step(Partition()([*readings(range(4)), *readings(range(4, 8)), *readings(range(2, 10))]), settings)
+    singles = [
+        obs(o, "sensor", channel="plant", source=RawRecord("events.sensors", 0, o, None, None))
+        for o in [*range(8), *range(2, 10)]
+    ]
+    single.step(Partition()(singles), settings)
+    assert grouped.duplicates == single.duplicates == 6
+    assert grouped.to_dict()["windows"] == single.to_dict()["windows"]
+    assert grouped.sources == single.sources == {"events.sensors:0": 10}
+    assert sensor_counts(grouped) == {"plant": 10}
+
+
+def test_a_batch_groups_its_readings_by_channel_and_input_partition_in_input_order() -> None:
+    events = [
+        (RawRecord("events.sensors", p, o, None, None), ch, T0 + timedelta(seconds=o))
+        for o, p, ch in [(5, 0, "a"), (3, 1, "a"), (6, 0, "b"), (7, 0, "a"), (4, 1, "a")]
+    ]
+    groups = [json.loads(e.value) for e in grouped_observations("observations", "sensor", events)]
+    assert [(g["channel"], g["input"], [r[0] for r in g["readings"]]) for g in groups] == [
+        ("a", ["events.sensors", 0], [5, 7]), ("a", ["events.sensors", 1], [3, 4]), ("b", ["events.sensors", 0], [6]),
+    ]
+    assert datetime.fromisoformat(groups[0]["readings"][1][1]) == T0 + timedelta(seconds=7)
+    with pytest.raises(ValueError, match="not grouped"):
+        grouped_observations("observations", "click", events)
+
+
+def test_a_malformed_grouped_observation_counts_none_of_its_readings() -> None:
+    settings = Settings(analytics_window_s=60, analytics_lateness_s=5)
+    state = ChannelAnalytics.new(settings)
+    body = json.loads(readings([0, 1])[0])
+    body["readings"][1][1] = "2026-11-22T10:00:01"  # no timezone
+    with pytest.raises(ValueError, match="timezone"):
+        state.step([(0, json.dumps(body).encode())], settings)
+    assert state.sources == {} and sensor_counts(state) == {}
 
 
 def test_channels_beyond_the_bound_are_closed_early_least_recently_seen_first() -> None:
