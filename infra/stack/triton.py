@@ -15,6 +15,10 @@ from pathlib import Path
 
 from channelpulse.config import REPO_ROOT, Settings
 from channelpulse.infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
+from channelpulse.models.registry import HISTORY_FILE, ModelRepository, with_specific_versions
+
+NOT_SHIPPED = shutil.ignore_patterns("__pycache__")
+"""What a copy from the shipped repository leaves out."""
 
 
 def pytriton_dir() -> Path:
@@ -50,9 +54,7 @@ def server_env(settings: Settings) -> dict[str, str]:
     libs = pytriton_dir().parent.parent / "nvidia_pytriton.libs"
     libdir = str(sysconfig.get_config_var("LIBDIR"))
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = ":".join(
-        p for p in (libdir, str(libs), env.get("LD_LIBRARY_PATH", "")) if p
-    )
+    env["LD_LIBRARY_PATH"] = ":".join(p for p in (libdir, str(libs), env.get("LD_LIBRARY_PATH", "")) if p)
     # The backend stub starts Python isolated from PYTHONPATH; each model.py adds these site dirs.
     env["CHANNELPULSE_TRITON_SITE_DIRS"] = ":".join([str(REPO_ROOT), *site.getsitepackages()])
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,14 +65,42 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 def prepare_repository(settings: Settings) -> Path:
-    """The live repository: a copy of the shipped one. Models the live one lacks are copied in at
-    every start; a model it already has is left alone (it may hold retrained versions)."""
+    """The live repository, brought up to the shipped one (``model_repository_source``) at every start:
+    a model the live one lacks is copied in whole, a model it has gets :func:`update_shipped_model`."""
     live = settings.model_repository.resolve()
     live.mkdir(parents=True, exist_ok=True)
-    for model in sorted(p for p in Path(settings.model_repository_source).iterdir() if p.is_dir()):
-        if not (live / model.name).exists():
-            shutil.copytree(model, live / model.name, ignore=shutil.ignore_patterns("__pycache__"))
+    source = Path(settings.model_repository_source)
+    shipped, current = ModelRepository(source), ModelRepository(live)
+    for model in sorted(p.name for p in source.iterdir() if p.is_dir()):
+        if not (live / model).exists():
+            shutil.copytree(source / model, live / model, ignore=NOT_SHIPPED)
+        elif model in shipped.models() and model in current.models():
+            update_shipped_model(shipped, current, model)
     return live
+
+
+def update_shipped_model(shipped: ModelRepository, live: ModelRepository, model: str) -> None:
+    """Copy into ``live`` the version folders of ``model`` that ``shipped`` has and it lacks (a version
+    folder it has is never touched: it may be one the retrainer added), and serve what the shipped
+    config.pbtxt serves, unless the registry recorded a promotion or rollback in ``live``
+    (:data:`HISTORY_FILE`): then the served version is the registry's, and stays. A shipped policy
+    that picks versions by number (``latest``, ``all``) is pinned to the shipped versions it serves
+    when ``live`` holds others too (candidates never promoted), which it would otherwise serve."""
+    versions = shipped.version_numbers(model)
+    for version in versions:
+        target = live.root / model / str(version)
+        if not target.exists():  # copied under a name Triton ignores, then renamed: complete or absent
+            staging = target.with_name(f".shipped-{version}")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(shipped.version_dir(model, version), staging, ignore=NOT_SHIPPED)
+            staging.rename(target)
+    if (live.model_dir(model) / HISTORY_FILE).exists():
+        return
+    text = shipped.config_text(model)
+    if shipped.policy(model).kind != "specific" and live.version_numbers(model) != versions:
+        text = with_specific_versions(text, shipped.served_versions(model))
+    if live.config_text(model) != text:
+        live.write_config(model, text)
 
 
 def http_url(settings: Settings) -> str:
