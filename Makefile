@@ -23,11 +23,12 @@ lint: bootstrap
 	$(VENV)/mypy --cache-dir $(MYPY_CACHE)
 
 # After lint, three pytest runs side by side, each with a report of its own and its output shown when it
-# ends: the unit tests (268 s in the serial run), the integration tests against the session's stack (1,511 s, much
-# of it waiting on the workers, Kafka and Triton) and the kafka39 subset against a stack of its own (102 s).
-# One after the other they took 31.7 min of a fresh-clone CI run (54e0575, quiet 2-core machine); side by side the
-# unit tests and the Kafka 3.9 stack use the cores the integration tests leave idle. Any failure fails
-# `make test`, once all three have finished.
+# ends: the integration tests against the session's stack, the unit tests and the kafka39 subset against a
+# stack of its own. In the 54e0575 fresh-clone CI (quiet 2-core machine) they took 1,511 s, 268 s and 102 s
+# one after the other (31.7 of its 35.5 min); side by side the unit tests and the Kafka 3.9 stack use the
+# CPU the integration tests leave idle while they wait on the workers, Kafka and Triton (how much that is
+# on a quiet machine was not measured: docs/benchmarks.md, "CI time"). Any failure fails `make test`, once
+# all three have finished.
 test: lint
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit test-integration test-kafka39
 
