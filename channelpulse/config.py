@@ -379,7 +379,7 @@ class Settings(BaseSettings):
         default=REPO_ROOT / "models" / "repository",
         description="Model repository shipped with the code; at every start of the local stack its models and version "
         "folders the live repository lacks are copied there, and its config.pbtxt too unless the registry promoted "
-        "or rolled back there.",
+        "or rolled back there or the live model holds versions not shipped.",
     )
     encoder_checkpoint: str | None = Field(
         default=None,

@@ -15,10 +15,14 @@ from pathlib import Path
 
 from channelpulse.config import REPO_ROOT, Settings
 from channelpulse.infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
-from channelpulse.models.registry import HISTORY_FILE, ModelRepository, with_specific_versions
 
 NOT_SHIPPED = shutil.ignore_patterns("__pycache__")
 """What a copy from the shipped repository leaves out."""
+CONFIG_FILE = "config.pbtxt"
+REGISTRY_HISTORY = "served_history.json"
+"""Where the model registry records a model's promotions and rollbacks (``HISTORY_FILE`` of
+channelpulse.models.registry, which infra may not import: tests/unit/test_layers.py; a unit test checks
+that the names agree)."""
 
 
 def pytriton_dir() -> Path:
@@ -70,37 +74,41 @@ def prepare_repository(settings: Settings) -> Path:
     live = settings.model_repository.resolve()
     live.mkdir(parents=True, exist_ok=True)
     source = Path(settings.model_repository_source)
-    shipped, current = ModelRepository(source), ModelRepository(live)
-    for model in sorted(p.name for p in source.iterdir() if p.is_dir()):
-        if not (live / model).exists():
-            shutil.copytree(source / model, live / model, ignore=NOT_SHIPPED)
-        elif model in shipped.models() and model in current.models():
-            update_shipped_model(shipped, current, model)
+    for model in sorted(p for p in source.iterdir() if p.is_dir()):
+        if not (live / model.name).exists():
+            shutil.copytree(model, live / model.name, ignore=NOT_SHIPPED)
+        else:
+            update_shipped_model(model, live / model.name)
     return live
 
 
-def update_shipped_model(shipped: ModelRepository, live: ModelRepository, model: str) -> None:
-    """Copy into ``live`` the version folders of ``model`` that ``shipped`` has and it lacks (a version
-    folder it has is never touched: it may be one the retrainer added), and serve what the shipped
-    config.pbtxt serves, unless the registry recorded a promotion or rollback in ``live``
-    (:data:`HISTORY_FILE`): then the served version is the registry's, and stays. A shipped policy
-    that picks versions by number (``latest``, ``all``) is pinned to the shipped versions it serves
-    when ``live`` holds others too (candidates never promoted), which it would otherwise serve."""
-    versions = shipped.version_numbers(model)
-    for version in versions:
-        target = live.root / model / str(version)
+def update_shipped_model(shipped: Path, live: Path) -> None:
+    """Copy into the live model folder ``live`` the version folders of ``shipped`` it lacks (a version
+    folder it has is never touched: it may be one the retrainer added), then the shipped config.pbtxt,
+    so that it serves what the checkout ships; unless the registry recorded a promotion or rollback
+    there (:data:`REGISTRY_HISTORY`), or it holds versions the checkout does not ship (added by hand,
+    a promotion that failed, versions the checkout dropped): then what it serves is left as it is."""
+    shipped_versions = version_folders(shipped)
+    for version in shipped_versions:
+        target = live / str(version)
         if not target.exists():  # copied under a name Triton ignores, then renamed: complete or absent
-            staging = target.with_name(f".shipped-{version}")
+            staging = live / f".shipped-{version}"
             shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(shipped.version_dir(model, version), staging, ignore=NOT_SHIPPED)
+            shutil.copytree(shipped / str(version), staging, ignore=NOT_SHIPPED)
             staging.rename(target)
-    if (live.model_dir(model) / HISTORY_FILE).exists():
+    config, target = shipped / CONFIG_FILE, live / CONFIG_FILE
+    if (live / REGISTRY_HISTORY).exists() or version_folders(live) != shipped_versions or not config.is_file():
         return
-    text = shipped.config_text(model)
-    if shipped.policy(model).kind != "specific" and live.version_numbers(model) != versions:
-        text = with_specific_versions(text, shipped.served_versions(model))
-    if live.config_text(model) != text:
-        live.write_config(model, text)
+    text = config.read_text(encoding="utf-8")
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        staging = live / f".{CONFIG_FILE}.shipped"
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(target)
+
+
+def version_folders(model: Path) -> list[int]:
+    """The version folders (integer names) of a model folder, ascending."""
+    return sorted(int(p.name) for p in model.iterdir() if p.is_dir() and p.name.isdigit())
 
 
 def http_url(settings: Settings) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from channelpulse.config import Settings
-from channelpulse.infra.stack.triton import prepare_repository
-from channelpulse.models.registry import ModelRegistry, ModelRepository
+from channelpulse.infra.stack.triton import REGISTRY_HISTORY, prepare_repository
+from channelpulse.models.registry import HISTORY_FILE, ModelRegistry, ModelRepository
 
 
 def test_missing_models_are_copied_and_existing_ones_kept(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_a_promoted_version_keeps_serving_and_shipped_versions_never_overwrite_l
     assert (live / "sentiment" / "3" / "model.py").read_text() == "# shipped sentiment 3\n"  # there for a promote
 
 
-def test_an_unpromoted_candidate_is_not_served_by_a_latest_shipped_policy(tmp_path: Path) -> None:
+def test_a_live_model_with_versions_the_checkout_does_not_ship_keeps_its_config(tmp_path: Path) -> None:
     source = tmp_path / "source"
     shipped_model(source, "anomaly", [1], "# serves the latest\n")
     settings = Settings(state_dir=tmp_path / "state", model_repository_source=source)
@@ -79,9 +79,14 @@ def test_an_unpromoted_candidate_is_not_served_by_a_latest_shipped_policy(tmp_pa
     artifacts = tmp_path / "candidate"
     artifacts.mkdir()
     (artifacts / "model.py").write_text("# candidate\n")
-    assert registry.add_version("anomaly", artifacts).version == 2  # added, then rejected: never promoted
-    shipped_model(source, "anomaly", [1], "# serves the latest (a new comment)\n")  # the shipped config changed
+    assert registry.add_version("anomaly", artifacts).version == 2  # added by hand, never promoted
+    before = (live / "anomaly" / "config.pbtxt").read_text()  # pinned to version 1 by add_version
+    shipped_model(source, "anomaly", [1], "# serves the latest (a new comment)\n")
     prepare_repository(settings)
-    assert registry.served_version("anomaly") == 1  # "latest" of the live folders would be the candidate
-    assert "a new comment" in (live / "anomaly" / "config.pbtxt").read_text()
+    assert registry.served_version("anomaly") == 1  # the shipped "latest" would serve the candidate
+    assert (live / "anomaly" / "config.pbtxt").read_text() == before
     assert (live / "anomaly" / "2" / "model.py").read_text() == "# candidate\n"
+
+
+def test_the_history_file_is_the_registrys() -> None:
+    assert REGISTRY_HISTORY == HISTORY_FILE
