@@ -385,7 +385,9 @@ class Settings(BaseSettings):
     # --- models ------------------------------------------------------------------------------
     model_repository_source: Path = Field(
         default=REPO_ROOT / "models" / "repository",
-        description="Model repository shipped with the code; copied to the live repository on first start.",
+        description="Model repository shipped with the code; at every start of the local stack its models and version "
+        "folders the live repository lacks are copied there, and its config.pbtxt too unless the registry promoted "
+        "or rolled back there or the live model holds versions not shipped.",
     )
     encoder_checkpoint: str | None = Field(
         default=None,

@@ -16,6 +16,14 @@ from pathlib import Path
 from channelpulse.config import REPO_ROOT, Settings
 from channelpulse.infra.stack.process import ServiceProcess, StackError, http_ok, port_is_open
 
+NOT_SHIPPED = shutil.ignore_patterns("__pycache__")
+"""What a copy from the shipped repository leaves out."""
+CONFIG_FILE = "config.pbtxt"
+REGISTRY_HISTORY = "served_history.json"
+"""Where the model registry records a model's promotions and rollbacks (``HISTORY_FILE`` of
+channelpulse.models.registry, which infra may not import: tests/unit/test_layers.py; a unit test checks
+that the names agree)."""
+
 
 def pytriton_dir() -> Path:
     try:
@@ -50,9 +58,7 @@ def server_env(settings: Settings) -> dict[str, str]:
     libs = pytriton_dir().parent.parent / "nvidia_pytriton.libs"
     libdir = str(sysconfig.get_config_var("LIBDIR"))
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = ":".join(
-        p for p in (libdir, str(libs), env.get("LD_LIBRARY_PATH", "")) if p
-    )
+    env["LD_LIBRARY_PATH"] = ":".join(p for p in (libdir, str(libs), env.get("LD_LIBRARY_PATH", "")) if p)
     # The backend stub starts Python isolated from PYTHONPATH; each model.py adds these site dirs.
     env["CHANNELPULSE_TRITON_SITE_DIRS"] = ":".join([str(REPO_ROOT), *site.getsitepackages()])
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,14 +69,46 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 def prepare_repository(settings: Settings) -> Path:
-    """The live repository: a copy of the shipped one. Models the live one lacks are copied in at
-    every start; a model it already has is left alone (it may hold retrained versions)."""
+    """The live repository, brought up to the shipped one (``model_repository_source``) at every start:
+    a model the live one lacks is copied in whole, a model it has gets :func:`update_shipped_model`."""
     live = settings.model_repository.resolve()
     live.mkdir(parents=True, exist_ok=True)
-    for model in sorted(p for p in Path(settings.model_repository_source).iterdir() if p.is_dir()):
+    source = Path(settings.model_repository_source)
+    for model in sorted(p for p in source.iterdir() if p.is_dir()):
         if not (live / model.name).exists():
-            shutil.copytree(model, live / model.name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(model, live / model.name, ignore=NOT_SHIPPED)
+        else:
+            update_shipped_model(model, live / model.name)
     return live
+
+
+def update_shipped_model(shipped: Path, live: Path) -> None:
+    """Copy into the live model folder ``live`` the version folders of ``shipped`` it lacks (a version
+    folder it has is never touched: it may be one the retrainer added), then the shipped config.pbtxt,
+    so that it serves what the checkout ships; unless the registry recorded a promotion or rollback
+    there (:data:`REGISTRY_HISTORY`), or it holds versions the checkout does not ship (added by hand,
+    a promotion that failed, versions the checkout dropped): then what it serves is left as it is."""
+    shipped_versions = version_folders(shipped)
+    for version in shipped_versions:
+        target = live / str(version)
+        if not target.exists():  # copied under a name Triton ignores, then renamed: complete or absent
+            staging = live / f".shipped-{version}"
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(shipped / str(version), staging, ignore=NOT_SHIPPED)
+            staging.rename(target)
+    config, target = shipped / CONFIG_FILE, live / CONFIG_FILE
+    if (live / REGISTRY_HISTORY).exists() or version_folders(live) != shipped_versions or not config.is_file():
+        return
+    text = config.read_text(encoding="utf-8")
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        staging = live / f".{CONFIG_FILE}.shipped"
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(target)
+
+
+def version_folders(model: Path) -> list[int]:
+    """The version folders (integer names) of a model folder, ascending."""
+    return sorted(int(p.name) for p in model.iterdir() if p.is_dir() and p.name.isdigit())
 
 
 def http_url(settings: Settings) -> str:
