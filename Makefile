@@ -1,7 +1,7 @@
 # The two set-up commands of the README:
 #   make demo   the main job: local stack + workers + sample producer, scored outputs shown live
 #   make test   lint, type-check, unit and integration tests against the real Kafka, Triton, Prometheus
-.PHONY: demo test bootstrap lint unit integration kafka39 bench test-unit test-integration test-kafka39
+.PHONY: demo test bootstrap lint unit integration kafka39 bench
 
 VENV := .venv/bin
 # The Kafka 3.9 release the tests marked `kafka39` also run against (the default broker is 4.x).
@@ -22,22 +22,10 @@ lint: bootstrap
 	$(VENV)/ruff check channelpulse streams models schemas infra bench tests scripts
 	$(VENV)/mypy --cache-dir $(MYPY_CACHE)
 
-# After lint, three pytest runs side by side, each with a report of its own and its output shown when it
-# ends: the integration tests against the session's stack, the unit tests and the kafka39 subset against a
-# stack of its own. In the 54e0575 fresh-clone CI (quiet 2-core machine) they took 1,511 s, 268 s and 102 s
-# one after the other (31.7 of its 35.5 min); side by side the unit tests and the Kafka 3.9 stack use the
-# CPU the integration tests leave idle while they wait on the workers, Kafka and Triton (how much that is
-# on a quiet machine was not measured: docs/benchmarks.md, "CI time"). Any failure fails `make test`, once
-# all three have finished.
 test: lint
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit test-integration test-kafka39
-
-test-unit:
-	$(VENV)/pytest -q -p no:cacheprovider tests/unit --junitxml=.channelpulse/junit-unit.xml
-
-test-integration:
-	$(VENV)/pytest -q -p no:cacheprovider tests/integration --junitxml=.channelpulse/junit.xml
+	$(VENV)/pytest -q -p no:cacheprovider --junitxml=.channelpulse/junit.xml
 	$(VENV)/python scripts/check_integration_ran.py .channelpulse/junit.xml
+	$(MAKE) --no-print-directory kafka39
 
 unit: bootstrap
 	$(VENV)/pytest -q -m unit
@@ -49,9 +37,6 @@ integration: bootstrap
 # collects tests/integration only (the marker is refused elsewhere, tests/conftest.py): importing the
 # unit test modules too took ~30 s more at load 11.
 kafka39: bootstrap
-	$(MAKE) --no-print-directory test-kafka39
-
-test-kafka39:
 	CHANNELPULSE_KAFKA_VERSION=$(KAFKA39) $(VENV)/pytest -q -p no:cacheprovider -m kafka39 tests/integration \
 		--junitxml=.channelpulse/junit-kafka39.xml
 	$(VENV)/python scripts/check_integration_ran.py .channelpulse/junit-kafka39.xml
