@@ -33,7 +33,7 @@ from tests.integration.drills import snapshot
 SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 
 
-def _detector(stack: Settings, version: str = "6") -> OnlineDetector:
+def _detector(stack: Settings, version: str = "7") -> OnlineDetector:
     return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / version / "meta.json"))
 
 
