@@ -1,9 +1,9 @@
 """NAB v1.1 evaluation of the sensor anomaly detector on the NAB series in ../shared/data.
 
 Replays the 23 real development series (sensors/nab_real) and the 11 artificial ones
-(sensors/nab_artificial) reading by reading, without look-ahead, through the served version 6 of the
-anomaly model (models/anomaly/online.py, parameters from models/repository/anomaly/6/meta.json), the
-previous version 5 (same code, its own meta.json), version 1 (models/anomaly/detector.py) and NAB's
+(sensors/nab_artificial) reading by reading, without look-ahead, through the served version 7 of the
+anomaly model (models/anomaly/online.py, parameters from models/repository/anomaly/7/meta.json), the
+previous version 6 (same code, its own meta.json), version 1 (models/anomaly/detector.py) and NAB's
 windowed Gaussian, and scores them with NAB's rules
 (models/anomaly/nab.py) under NAB's three profiles (sensors/nab_real/profiles.json):
 
@@ -54,14 +54,14 @@ def main() -> int:
     parser.add_argument(
         "--meta",
         type=Path,
-        default=settings.model_repository_source / "anomaly" / "6" / "meta.json",
-        help="meta.json of the online detector to evaluate (default: the served version 6)",
+        default=settings.model_repository_source / "anomaly" / "7" / "meta.json",
+        help="meta.json of the online detector to evaluate (default: the served version 7)",
     )
     parser.add_argument(
         "--previous-meta",
         type=Path,
-        default=settings.model_repository_source / "anomaly" / "5" / "meta.json",
-        help="meta.json of the previous online detector, evaluated beside it (default: version 5)",
+        default=settings.model_repository_source / "anomaly" / "6" / "meta.json",
+        help="meta.json of the previous online detector, evaluated beside it (default: version 6)",
     )
     parser.add_argument("--per-file", action="store_true", help="also print the standard-profile score per series")
     parser.add_argument("--skip-v1", action="store_true", help="leave out version 1 (its replay is the slow part)")

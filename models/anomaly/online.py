@@ -2,7 +2,7 @@
 
 Each sensor's whole memory is one float64 state row (:attr:`OnlineDetector.state_size` numbers: the
 scalars of ``Slot``, the seasonal bins, from version 4 on the daily peaks,
-from version 6 on the context memory); :meth:`OnlineDetector.step`
+from version 6 on the context memory, from version 7 on its novelty rate); :meth:`OnlineDetector.step`
 scores one reading per row and updates the rows in place, so a sensor's stream scores the same in
 any batching (one reading at a time or many), and nothing but the state row persists between
 readings. It learns each sensor's
@@ -55,7 +55,16 @@ Per reading ``x`` at time ``t`` (seconds since the epoch):
    kind of behaviour gives one context score). It scores only after ``context_warmup`` readings
    counted from when its context memory started (a row from version 5 adopted by version 6 starts
    the context memory empty and waits that long again): a new sensor has not yet made most of its
-   usual transitions when the rest of the detector is warm.
+   usual transitions when the rest of the detector is warm. From version 7 it also waits until
+   those readings cover ``context_warmup_days`` days (context count times the typical interval:
+   a sensor's daily round of transitions needs a day or two of time, not of readings; 0: no
+   such wait, versions 2-6). *Novelty-rate gate* (``context_rate_max > 0``, version 7): the rate
+   of new transitions once the context warm-up in readings is over, an exponential average
+   (``context_rate_decay`` per reading) of 1 per new transition, scored or not; a new transition
+   scores only while the rate before it is below ``context_rate_max``. A sensor that keeps
+   minting new transitions is bursty, and its context novelty means little; on a sensor that
+   rarely does, it means a lot. The rate is one more value at the end of the row (a version-6
+   row is adopted with its context memory and a rate of 0).
    ``context_levels = 0`` turns it off (versions 2-5; their rows have no context slots).
 
 Scores are 0 during each sensor's first ``warmup`` readings. The surprise envelope learns from
@@ -65,8 +74,8 @@ warm; the range envelope learns from then on too, with deviations capped at ``ra
 absolute deviations until the warm-up ends (the slow EWMA it is measured from has not settled). State rows start
 as :meth:`new_state`; slot 0 holds ``STATE_FORMAT`` so a row of another layout (or a new sensor's
 empty row) is recognised by :meth:`adopt` and starts afresh; a row without the daily peaks (version 3)
-is adopted with its peaks empty, and a row without the context slots (version 5) with its context
-memory empty.
+is adopted with its peaks empty, a row without the context slots (version 5) with its context
+memory empty, and a row without the novelty rate (version 6) with a rate of 0.
 """
 
 from __future__ import annotations
@@ -165,7 +174,10 @@ class OnlineParams:
     level_half: float = 0.5
     context_levels: int = 6
     context_rest: int = 120
-    context_warmup: int = 576
+    context_warmup: int = 288
+    context_warmup_days: float = 3.0
+    context_rate_decay: float = 0.999
+    context_rate_max: float = 0.003
     threshold: float = 0.6
 
     def __post_init__(self) -> None:
@@ -188,6 +200,11 @@ class OnlineParams:
             raise ValueError("need peak_tolerance >= 0")
         if self.context_levels < 0 or self.context_levels == 1 or min(self.context_rest, self.context_warmup) < 0:
             raise ValueError("need context_levels 0 (off) or >= 2 and context_rest, context_warmup >= 0")
+        if not 0.0 < self.context_rate_decay < 1.0 or min(self.context_rate_max, self.context_warmup_days) < 0.0:
+            raise ValueError(
+                "need 0 < context_rate_decay < 1, context_rate_max >= 0 (0: no novelty-rate gate) "
+                "and context_warmup_days >= 0"
+            )
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("need 0 < threshold < 1")
 
@@ -228,7 +245,9 @@ class OnlineDetector:
         self.peak0 = self.weekly0 + self.params.weekly_bins
         self.context0 = self.peak0 + (self.params.daily_bins if self.params.peak_decay > 0.0 else 0)
         levels = self.params.context_levels
-        self.state_size = self.context0 + (CONTEXT_SCALARS + levels * levels if levels > 0 else 0)
+        self.rate_slot = self.context0 + CONTEXT_SCALARS + levels * levels
+        gated = levels > 0 and self.params.context_rate_max > 0.0
+        self.state_size = self.context0 + (CONTEXT_SCALARS + levels * levels + int(gated) if levels > 0 else 0)
 
     def new_state(self, n: int = 1) -> np.ndarray:
         """Fresh state rows (nothing learned yet; seasonal bins NaN until their first reading)."""
@@ -295,9 +314,17 @@ class OnlineDetector:
         known = finite & np.isfinite(last)
         col = c0 + CONTEXT_SCALARS + (np.nan_to_num(last) * levels + level).astype(np.int64)
         rows = np.arange(len(s))
-        novel = known & (s[rows, col] != 1.0) & (count > p.context_warmup)
+        unseen = known & (s[rows, col] != 1.0)
+        covered = count * s[:, Slot.TYPICAL_DT]  # seconds of readings the context memory has seen
+        minted = unseen & (count > p.context_warmup)
+        novel = minted & (covered >= p.context_warmup_days * SECONDS_PER_DAY)
         since = count - s[:, c0 + ContextSlot.LAST_NOVEL]
         scored = novel & ~(since <= p.context_rest)  # NaN (no novel transition yet): not resting
+        if p.context_rate_max > 0.0:
+            rate = np.nan_to_num(s[:, self.rate_slot])
+            scored &= rate < p.context_rate_max
+            new_rate = rate * p.context_rate_decay + (1.0 - p.context_rate_decay) * minted
+            s[:, self.rate_slot] = np.where(finite, new_rate, rate)
         s[rows, col] = np.where(known, 1.0, s[rows, col])
         s[:, c0 + ContextSlot.LAST_NOVEL] = np.where(novel, count, s[:, c0 + ContextSlot.LAST_NOVEL])
         s[:, c0 + ContextSlot.COUNT] = count

@@ -1,9 +1,10 @@
 """Per-sensor streaming state kept by the stream side (one Faust table entry per sensor).
 
-The Triton ``anomaly`` model (versions 2 to 6) is stateless across requests but not across
+The Triton ``anomaly`` model (versions 2 to 7) is stateless across requests but not across
 readings: the caller sends each sensor's detector state row with its new readings and stores the
-new row it gets back. :class:`SensorState` holds that row as compact bytes (float64, 3,344 bytes
-for the parameters of version 6, 3,016 for versions 4 and 5; base64 in the JSON table value) plus the sensor's
+new row it gets back. :class:`SensorState` holds that row as compact bytes (float64, 3,352 bytes
+for the parameters of version 7, 3,344 for version 6, 3,016 for versions 4 and 5; base64 in the
+JSON table value) plus the sensor's
 :class:`EpisodeTracker` (one alert per anomaly episode). A table value of another layout (version 1
 kept a raw window of readings, no ``"state"``) loads as an empty state: the detector then starts
 that sensor afresh.

@@ -1,7 +1,7 @@
-"""The served ``anomaly`` model (version 6) on the real stack.
+"""The served ``anomaly`` model (version 7) on the real stack.
 
 * Triton alone (gRPC): scores, flags and new states equal the pure detector's, new and old-format
-  state rows start fresh, a version-5 row (zero-padded beside version-6 rows) keeps what it learned
+  state rows start fresh, a version-5 row (zero-padded beside version-7 rows) keeps what it learned
   and starts its context memory empty, padding cells are skipped.
 * The whole path: a real NAB series (../shared/data/sensors/nab_real) replayed through
   ``events.sensors`` and the worker; the labelled anomaly is flagged inside its window, the calm start
@@ -33,7 +33,7 @@ from tests.integration.drills import snapshot
 SERIES = "realAWSCloudwatch/ec2_network_in_257a54.csv"
 
 
-def _detector(stack: Settings, version: str = "6") -> OnlineDetector:
+def _detector(stack: Settings, version: str = "7") -> OnlineDetector:
     return OnlineDetector(OnlineParams.from_meta(stack.model_repository_source / "anomaly" / version / "meta.json"))
 
 
@@ -58,7 +58,7 @@ def _infer(client: grpcclient.InferenceServerClient, states: np.ndarray, values:
 
 def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> None:
     client = grpcclient.InferenceServerClient(stack.triton_grpc_url)
-    assert client.is_model_ready(contract.ANOMALY_MODEL, "6")
+    assert client.is_model_ready(contract.ANOMALY_MODEL, "7")
     detector = _detector(stack)
     v5 = _detector(stack, "5")
     rng = np.random.default_rng(7)
@@ -83,7 +83,7 @@ def test_triton_scores_and_states_equal_the_pure_detector(stack: Settings) -> No
 
     scores, flags, new_states, version = _infer(client, states, values, t)
 
-    assert version == "6" and scores.shape == (6, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
+    assert version == "7" and scores.shape == (6, 3) and scores.dtype == np.float32 and flags.dtype == np.bool_
     assert new_states.shape == (6, detector.state_size)
     expected_state = detector.adopt(states)
     expected_scores, expected_flags = detector.run(expected_state, values, t)

@@ -1,6 +1,8 @@
 """OnlineDetector: spikes and level shifts score high, calm noise and a learned daily cycle rarely
 flag, batching changes nothing, time gaps count, the state is all there is; version 6's context
-memory scores a transition never seen before, rests after it, and starts empty on a version-5 row.
+memory scores a transition never seen before, rests after it, and starts empty on a version-5 row;
+version 7's context memory waits for days of readings, not only readings, is gated off while its
+sensor keeps minting new transitions, and adopts a version-6 row.
 
 Most tests exercise the novelty part alone (version 5: ``context_levels = 0``); the context memory
 has its own tests below."""
@@ -14,7 +16,8 @@ from channelpulse.models.anomaly.online import STATE_FORMAT, ContextSlot, Online
 
 STEP = 300.0  # 5-minute readings
 DETECTOR = OnlineDetector(OnlineParams(context_levels=0))  # version 5: the novelty part alone
-V6 = OnlineDetector()  # the defaults: version 6, with the context memory
+V6 = OnlineDetector(OnlineParams(context_warmup=576, context_warmup_days=0.0, context_rate_max=0.0))  # version 6
+V7 = OnlineDetector()  # the defaults: version 7, version 6 with a warm-up in days and the novelty-rate gate
 WARMUP = DETECTOR.params.warmup
 
 
@@ -168,7 +171,7 @@ def test_a_missing_daily_peak_inside_the_usual_range_is_flagged_by_the_seasonal_
     assert not without_level.run(state, broken[None, :], _times(n)[None, :])[1][0, flat].any()
 
 
-@pytest.mark.parametrize("detector", [DETECTOR, V6], ids=["v5", "v6"])
+@pytest.mark.parametrize("detector", [DETECTOR, V6, V7], ids=["v5", "v6", "v7"])
 def test_batching_and_row_order_change_nothing(detector: OnlineDetector) -> None:
     rng = np.random.default_rng(6)
     values = np.cumsum(rng.normal(size=(3, 700)), axis=1) + 100.0
@@ -253,7 +256,15 @@ def test_params_reject_unknown_keys_and_bad_values() -> None:
             OnlineParams(peak_decay=peak_decay)
     with pytest.raises(ValueError):
         OnlineParams(peak_tolerance=-0.01)
-    for bad in ({"context_levels": 1}, {"context_levels": -1}, {"context_rest": -1}, {"context_warmup": -1}):
+    for bad in (
+        {"context_levels": 1},
+        {"context_levels": -1},
+        {"context_rest": -1},
+        {"context_warmup": -1},
+        {"context_warmup_days": -1.0},
+        {"context_rate_max": -0.001},
+        {"context_rate_decay": 1.0},
+    ):
         with pytest.raises(ValueError):
             OnlineParams(**bad)
 
@@ -309,3 +320,49 @@ def test_a_version_5_row_keeps_what_it_learned_and_starts_its_context_memory_emp
     assert scores[0, 5] < 1.0 and scores[0, warmup + 10] == 1.0
     # a version 6 row is adopted as is
     np.testing.assert_array_equal(V6.adopt(state), state)
+
+
+def _v7(values: np.ndarray, step: float = STEP, detector: OnlineDetector = V7) -> np.ndarray:
+    return detector.run(detector.new_state(1), values[None, :], _times(len(values), step)[None, :])[0][0]
+
+
+def test_version_7_context_memory_waits_for_days_of_readings() -> None:
+    values = _square(1000)
+    values[400] = 5.0  # a new transition after 400 readings: 33 hours of 5-minute readings, 400 of hourly ones
+    values[900] = 7.0  # another, 75 hours of 5-minute readings (more than the 3 days)
+    assert V7.params.context_warmup_days == 3.0 and V7.params.context_warmup == 288
+    five_minutes, hourly = _v7(values), _v7(values, step=3600.0)
+    assert five_minutes[400] < 1.0 and five_minutes[900] == 1.0
+    assert hourly[400] == 1.0  # 288 readings and 3 days both passed
+
+
+def test_version_7_gates_the_context_score_off_while_its_sensor_keeps_minting_new_transitions() -> None:
+    values = _square(4200)
+    values[900] = 5.0  # new on a sensor that made no new transition since its warm-up: scores
+    # then a burst of 8 new transitions (levels 1 and 4 between 5s, 1 and 3 between 0s; inside the rest:
+    # learned, not scored)
+    values[[1000, 1008, 1017, 1025]] = [2.5, 7.5, 2.5, 5.5]
+    values[1300] = 4.0  # new (level 2), after the rest: a bursty sensor, gated off (scored without the gate)
+    values[4001] = 8.0  # new (level 4 between 0s), long after the burst: the rate has decayed, scored again
+    v7, ungated = _v7(values), _v7(values, detector=OnlineDetector(OnlineParams(context_rate_max=0.0)))
+    assert v7[900] == 1.0 and ungated[900] == 1.0
+    assert ungated[1300] == 1.0 and v7[1300] < 1.0
+    assert v7[4001] == 1.0
+    state = V7.new_state(1)
+    V7.run(state, values[None, :1300], _times(1300)[None, :])
+    assert state[0, V7.rate_slot] >= V7.params.context_rate_max  # what gated it
+
+
+def test_a_version_6_row_keeps_its_context_memory_in_version_7_and_back() -> None:
+    v6_row = V6.new_state(1)
+    V6.run(v6_row, _square(1000)[None, :], _times(1000)[None, :])  # 83 hours: past version 7's 3 days too
+    assert V7.state_size == V6.state_size + 1 == 419  # the novelty rate: 3,352 bytes
+    upgraded = V7.adopt(v6_row)
+    np.testing.assert_array_equal(upgraded[0, : V6.state_size], v6_row[0])
+    assert np.isnan(upgraded[0, V7.rate_slot])  # no rate yet: counts as 0
+    values = _square(200)
+    values[100] = 5.0
+    scores, _ = V7.run(upgraded, values[None, :], _times(200)[None, :] + 1000 * STEP)
+    assert scores[0, 100] == 1.0  # its context memory was warm: the new transition scores at once
+    np.testing.assert_array_equal(V7.adopt(upgraded), upgraded)  # a version-7 row as is
+    np.testing.assert_array_equal(V6.adopt(upgraded), upgraded[:, : V6.state_size])  # rollback to 6

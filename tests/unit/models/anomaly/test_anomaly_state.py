@@ -29,7 +29,7 @@ def test_state_round_trips_through_json_bit_for_bit() -> None:
 def test_state_is_kilobytes_per_sensor() -> None:
     detector = OnlineDetector()
     state = SensorState(48, detector.new_state(1)[0])
-    assert len(json.dumps(state.to_dict())) < 6144  # version 6: 418 float64 values, ~4.6 KB as JSON
+    assert len(json.dumps(state.to_dict())) < 6144  # version 7: 419 float64 values, ~4.6 KB as JSON
     assert detector.state_size * 8 < 4096
 
 
