@@ -16,8 +16,8 @@ from typing import Any
 
 from channelpulse.models.contract import RECOMMENDER_MODEL
 from channelpulse.models.recommend.state import UserState
-from channelpulse.schemas.outputs import Recommendation
-from channelpulse.schemas.validation import encode
+from channelpulse.schemas.outputs import ModelRef
+from channelpulse.schemas.validation import encode_recommendation
 from channelpulse.streams.pipeline.applied import mark_of, marked, replayed
 from channelpulse.streams.pipeline.observations import observation
 from channelpulse.streams.pipeline.records import Emit, OutputTopics, RawRecord, Scored, utcnow
@@ -78,21 +78,13 @@ async def recommend_clicks(
     for key, user in batch_users.items():
         users[key] = user.value()
     batch = await until_scored(lambda: scorer.recommend(histories, excludes, k), "recommendation batch")
-    model = {"name": RECOMMENDER_MODEL, "version": batch.version}
+    model = ModelRef(name=RECOMMENDER_MODEL, version=batch.version)
     scored_at = utcnow()
     emits = []
     rows = []
     for (record, event), key, items in zip(valid, keys, batch.items, strict=True):
-        rec = Recommendation.model_validate(
-            {
-                "event_id": event.event_id,
-                "user_id": event.user_id,
-                "items": [{"item_id": i, "score": s} for i, s in items],
-                "model": model,
-                "scored_at": scored_at,
-            }
-        )
-        emits.append(Emit(topics.recommendations, key, encode(rec), event.occurred_at, "recommendations"))
+        value = encode_recommendation(event.event_id, event.user_id, items, model, scored_at)
+        emits.append(Emit(topics.recommendations, key, value, event.occurred_at, "recommendations"))
         emits.append(
             observation(topics.observations, record, event.channel, "click", event.occurred_at, action=event.action)
         )
