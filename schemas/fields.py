@@ -52,9 +52,7 @@ class _Rfc3339:
             json_schema=text, python_schema=core_schema.union_schema([instance, text], mode="left_to_right")
         )
 
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         return {"type": "string", "format": "date-time", "pattern": RFC3339_PATTERN}
 
 
@@ -62,13 +60,16 @@ Timestamp = Annotated[datetime, _Rfc3339()]
 """An RFC 3339 timestamp WITH a timezone. A naive one (string or ``datetime``) is invalid, and so is a
 bare Unix number, as a number or a string (which pydantic's own datetime would accept)."""
 
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MAX_ID_CHARS = 128
+"""The longest event id or identifier (characters)."""
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
 """Unique id of an event (1-128 characters); the pipeline's idempotency key."""
 
 Channel = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 """Where an event came from (1-64 characters), e.g. ``web``, ``partner:acme``, ``iot:plant-7``."""
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
 """An id of a user, item, session, sensor or author (1-128 characters)."""
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from channelpulse.schemas import validation
 from channelpulse.schemas.events import EXAMPLES, EventKind
 from channelpulse.schemas.outputs import (
     ActionCounts,
@@ -21,7 +22,14 @@ from channelpulse.schemas.outputs import (
     RecommendedItem,
     SentimentScore,
 )
-from channelpulse.schemas.validation import Invalid, encode, encode_dead_letter, output_key, parse_event
+from channelpulse.schemas.validation import (
+    Invalid,
+    encode,
+    encode_dead_letter,
+    encode_recommendation,
+    output_key,
+    parse_event,
+)
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -185,6 +193,69 @@ def test_recommendation_items_must_be_best_first_and_distinct() -> None:
         Recommendation(event_id="e", user_id="u", items=twice, model=ref, scored_at=AT)
     empty = Recommendation(event_id="e", user_id="u", items=[], model=ref, scored_at=AT)
     assert empty.items == []
+
+
+REF = ModelRef(name="recommender", version="7")
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [],
+        [("sku-1", 1.0)],
+        [("sku-1", 0.30000000000000004), ("sku-2", 0.3), ("é-ß-😀", 1e-7), ("x" * 128, 0.0), ("y", -2.5)],
+        [("a", 0.5), ("b", 0.5), ("c", 0.5)],  # ties are allowed (not increasing)
+    ],
+)
+@pytest.mark.parametrize("scored_at", [AT, datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=2)))])
+def test_the_direct_recommendation_encoding_is_the_models_byte_for_byte(
+    items: list[tuple[str, float]], scored_at: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = Recommendation(
+        event_id="c-1",
+        user_id='u "1"\\',
+        items=[RecommendedItem(item_id=i, score=s) for i, s in items],
+        model=REF,
+        scored_at=scored_at,
+    )
+    expected = encode(model)
+
+    def no_model(**fields: object) -> None:
+        raise AssertionError("a plain recommendation is written directly, without a model")
+
+    monkeypatch.setattr(validation, "Recommendation", no_model)
+    assert encode_recommendation("c-1", 'u "1"\\', items, REF, scored_at) == expected
+
+
+@pytest.mark.parametrize(
+    ("event_id", "items", "scored_at", "match"),
+    [
+        ("e", [("a", 0.2), ("b", 0.9)], AT, "best first"),
+        ("e", [("a", 0.9), ("a", 0.5)], AT, "repeat"),
+        ("e", [("", 0.9)], AT, "at least 1 character"),
+        ("e", [("x" * 129, 0.9)], AT, "at most 128 characters"),
+        ("e", [("a", float("nan"))], AT, "finite number"),
+        ("e", [("a", float("inf"))], AT, "finite number"),
+        ("", [("a", 0.9)], AT, "at least 1 character"),
+        ("e", [("a", 0.9)], datetime(2024, 5, 1, 12, 0), "timezone"),
+    ],
+)
+def test_the_direct_recommendation_encoding_refuses_what_the_model_refuses(
+    event_id: str, items: list[tuple[str, float]], scored_at: datetime, match: str
+) -> None:
+    with pytest.raises(ValidationError, match=match):
+        encode_recommendation(event_id, "u", items, REF, scored_at)
+
+
+def test_a_recommendation_of_other_value_types_is_validated_by_the_model() -> None:
+    """An int score (lax float) is what the model makes of it; a non-str item id is refused."""
+    assert encode_recommendation("e", "u", [("a", 1)], REF, AT) == encode(
+        Recommendation(
+            event_id="e", user_id="u", items=[RecommendedItem(item_id="a", score=1)], model=REF, scored_at=AT
+        )
+    )
+    with pytest.raises(ValidationError, match="valid string"):
+        encode_recommendation("e", "u", [(5, 0.5)], REF, AT)  # type: ignore[list-item]
 
 
 def _window(**changes: object) -> ChannelWindow:
