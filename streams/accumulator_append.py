@@ -4,11 +4,12 @@ aiokafka's ``send`` is a coroutine per record (metadata wait, serialization, par
 accumulator's ``add_message``, a future per record, and at acknowledgement a ``RecordMetadata`` per
 record); Faust's ``Producer.send`` wraps it in a second coroutine. For a batch of outputs that was
 most of the cost of producing them (docs/benchmarks.md, the profile). :func:`append_records` does
-per record only what ``send`` does to place it: the size check of ``_serialize``, the partition of
-``_partition`` (the configured partitioner: murmur2 on the key, random for key ``None``, as Faust's
-key partitioning uses) and the append to the open batch of its partition (a new batch when that one
-is full or closed). It returns the futures of the batches the records went into: each completes
-once Kafka acknowledged its batch, or fails with the send's error (after aiokafka's own retries).
+per record only what ``send`` does to place it: the size check of ``_serialize``, the partition
+``_partition`` chooses (its lists of partitions taken once per topic and batch, then the configured
+partitioner: murmur2 on the key, random for key ``None``, as Faust's key partitioning) and the
+append to the open batch of its partition (a new batch when that one is full or closed). It returns
+the futures of the batches the records went into: each completes once Kafka acknowledged its batch,
+or fails with the send's error (after aiokafka's own retries).
 
 What differs from ``send``: a full batch does not wait for the sender to drain it (``add_message``
 waits, up to ``request_timeout_ms``); the next one is queued behind it on the same partition, in
@@ -17,10 +18,11 @@ order. What bounds the records waiting is the caller's (streams/acks_in_flight.p
 producer's ``flush`` (the commit barrier, streams/commit_barrier.py) waits for them as for any other.
 
 The producer's ``_message_accumulator`` (its ``_batches``, ``_append_batch``, ``create_builder``,
-``_closed``, ``_exception``), ``MessageBatch._builder`` and the producer's ``_serialize`` /
-``_partition`` are aiokafka internals (aiokafka is pinned in pyproject.toml for them); this module
-is the only one that touches them. tests/unit/streams/test_accumulator_append.py checks them
-against the installed aiokafka, tests/integration/test_accumulator_append.py against the broker.
+``_closed``, ``_exception``), ``MessageBatch._builder`` and the producer's ``_serialize``,
+``_metadata`` and ``_partitioner`` are aiokafka internals (aiokafka is pinned in pyproject.toml for
+them); this module is the only one that touches them. tests/unit/streams/test_accumulator_append.py
+checks them against the installed aiokafka, tests/integration/test_accumulator_append.py against the
+broker.
 """
 
 from __future__ import annotations
@@ -51,9 +53,17 @@ def append_records(producer: AIOKafkaProducer, records: Sequence[Record]) -> lis
         raise copy.copy(accumulator._exception)
     open_batches = accumulator._batches
     batches: dict[int, asyncio.Future[Any]] = {}
+    partitions: dict[str, tuple[list[int], list[int]]] = {}  # per topic: all, available (as _partition)
     for topic, key, value in records:
         key_bytes, value_bytes = producer._serialize(key, value, [])
-        tp = TopicPartition(topic, producer._partition(topic, None, key, value, key_bytes, value_bytes))
+        known = partitions.get(topic)
+        if known is None:
+            metadata = producer._metadata
+            known = partitions[topic] = (
+                list(metadata.partitions_for_topic(topic)),
+                list(metadata.available_partitions_for_topic(topic)),
+            )
+        tp = TopicPartition(topic, producer._partitioner(key_bytes, *known))
         queued = open_batches.get(tp)
         batch = queued[-1] if queued else None
         if batch is None or batch._builder.append(timestamp=None, key=key_bytes, value=value_bytes, headers=[]) is None:
