@@ -21,6 +21,7 @@ from faust.types import EventT
 from channelpulse.config import Settings
 from channelpulse.kafka_security import KafkaSecurity
 from channelpulse.streams import metrics
+from channelpulse.streams.accumulator_append import BatchAppender
 from channelpulse.streams.analytics_agent import AnalyticsAgent
 from channelpulse.streams.batch_consumer import consumer_url, use_inbox
 from channelpulse.streams.batch_inbox import BatchInbox
@@ -136,12 +137,13 @@ def make_app(settings: Settings, scorer_factory: Callable[[], Scorer]) -> tuple[
     # the app's producer and consumer through the app: Faust creates them on first use
     barrier = CommitBarrier(lambda: app.producer.flush(), faust_commit(app))
     delivery = PartitionDelivery(settings, lambda: app.consumer, KafkaPartitionLog(settings), barrier, lake)
-    outputs = OutputProducer(lambda: app.producer)
+    # a batch's outputs appended to the accumulator of Faust's aiokafka producer (streams/accumulator_append.py)
+    appender = BatchAppender(lambda: app.producer)
+    outputs = OutputProducer(lambda: appender)
     inbox = BatchInbox(app.flow_control, settings.batch_max_size)
     use_inbox(app, inbox)
     batches = inbox.source(delivery.guarded_topics, settings.batch_max_size, settings.batch_max_wait_ms / 1000.0)
-    # no public accessor of the aiokafka producer
-    metadata = ChangelogMetadata(lambda: app.producer._ensure_producer(), (users, sensors))  # type: ignore[attr-defined]
+    metadata = ChangelogMetadata(appender.aiokafka_producer, (users, sensors))
     scoring = ScoringAgents(settings, new_processor, delivery, outputs, lake, metadata, batches)
     parts = WorkerParts(
         users=users,

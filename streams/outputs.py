@@ -1,7 +1,9 @@
 """Output production and dead-lettering: every record a worker writes to an output topic (scores,
 windows, alerts, drift requests, dead letters) goes through :class:`OutputProducer`, which sends a
 batch's records and returns only once Kafka acknowledged each one (``produce``), or returns the future
-of those acknowledgements (``send``), so that the next batch need not wait for them."""
+of those acknowledgements (``send``), so that the next batch need not wait for them. A batch's records
+are handed to the producer in one step (``send_many``: in the worker, appended to aiokafka's
+accumulator without a coroutine per record, streams/accumulator_append.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,16 @@ from channelpulse.streams.pipeline.records import Emit, RawRecord, utcnow
 
 
 class Producer(Protocol):
-    """What is used of Faust's producer: ``send`` returns the future of Kafka's acknowledgement."""
+    """What is used of the producer: ``send`` one record returns the future of Kafka's acknowledgement,
+    ``send_many`` records (topic, key, value; partitioned by key) in order returns what completes once
+    Kafka acknowledged all of them (streams/accumulator_append.py: ``BatchAppender``)."""
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int | None, timestamp: float | None,
         headers: Any,
     ) -> Awaitable[Any]: ...
+
+    async def send_many(self, records: Sequence[tuple[str, bytes | None, bytes | None]]) -> Awaitable[None]: ...
 
 
 def dead_letter_of(record: RawRecord | Any, error: str, settings: Settings) -> Emit:
@@ -36,6 +42,9 @@ class OutputProducer:
 
     def __init__(self, producer: Callable[[], Producer]) -> None:
         self._producer = producer
+        # the metrics' children by label: a labels() look-up per output was a visible share of producing
+        self._events_out: dict[str, Any] = {}
+        self._latency: dict[str, Any] = {}
 
     async def produce(self, emits: Sequence[Emit]) -> None:
         """Send every output and wait until Kafka acknowledged all of them."""
@@ -48,24 +57,30 @@ class OutputProducer:
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             done.set_result(None)
             return done
-        producer = self._producer()
-        futures = [
-            await producer.send(e.topic, e.key, e.value, partition=None, timestamp=None, headers=None) for e in emits
-        ]
-        return asyncio.ensure_future(self._acknowledged(futures, emits))
+        acked = await self._producer().send_many([(e.topic, e.key, e.value) for e in emits])
+        return asyncio.ensure_future(self._acknowledged(acked, emits))
 
-    @staticmethod
-    async def _acknowledged(futures: list[Awaitable[Any]], emits: Sequence[Emit]) -> None:
-        await asyncio.gather(*futures)
+    async def _acknowledged(self, acked: Awaitable[None], emits: Sequence[Emit]) -> None:
+        await acked
         now = utcnow()
+        counts: dict[str, int] = {}
         for e in emits:
             if e.pipeline == "observations":
                 continue
-            metrics.EVENTS_OUT.labels(topic=e.topic).inc()
+            counts[e.topic] = counts.get(e.topic, 0) + 1
             if e.occurred_at is not None:
-                metrics.END_TO_END_LATENCY.labels(pipeline=e.pipeline).observe(
-                    max(0.0, (now - e.occurred_at).total_seconds())
-                )
+                self._latency_of(e.pipeline).observe(max(0.0, (now - e.occurred_at).total_seconds()))
+        for topic, count in counts.items():
+            events_out = self._events_out.get(topic)
+            if events_out is None:
+                events_out = self._events_out[topic] = metrics.EVENTS_OUT.labels(topic=topic)
+            events_out.inc(count)
+
+    def _latency_of(self, pipeline: str) -> Any:
+        latency = self._latency.get(pipeline)
+        if latency is None:
+            latency = self._latency[pipeline] = metrics.END_TO_END_LATENCY.labels(pipeline=pipeline)
+        return latency
 
     async def send_to(self, topic: str, value: bytes, partition: int) -> None:
         """Send one record to ``partition`` of ``topic`` without waiting for its acknowledgement."""

@@ -116,6 +116,11 @@ class FakeProducer:
         future.set_result(None)
         return future
 
+    async def send_many(self, records: Sequence[tuple[str, bytes | None, bytes | None]]) -> asyncio.Future[Any]:
+        """``send`` each record; one future for all their acknowledgements."""
+        acks = [await self.send(topic, key, value or b"") for topic, key, value in records]
+        return asyncio.gather(*acks)
+
     async def flush(self) -> None:
         self.log.append("flush")
 

@@ -39,6 +39,10 @@ class Producer:
         self.acks.append(ack)
         return ack
 
+    async def send_many(self, records: list[tuple[str, bytes | None, bytes | None]]) -> asyncio.Future[Any]:
+        acks = [await self.send(topic, key, value, None, None, None) for topic, key, value in records]
+        return asyncio.gather(*acks)
+
 
 def out_count(topic: str) -> float:
     return metrics.REGISTRY.get_sample_value("channelpulse_events_out_total", {"topic": topic}) or 0.0
